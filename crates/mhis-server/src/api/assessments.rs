@@ -1,0 +1,110 @@
+//! Assessments: open, read, list by migrant, site or status.
+
+use crate::api::path_id;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use mhis_domain::assessment::{Assessment, AssessmentInput, AssessmentStatus, NewAssessment};
+use mhis_domain::ids::{AssessmentId, MigrantId, SiteId};
+use mhis_domain::page::{Page, PageRequest};
+use mhis_store::AssessmentFilter;
+use serde::Deserialize;
+
+/// List filters; all given ones must match.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct ListParams {
+    /// Of one migrant.
+    pub migrant_id: Option<String>,
+    /// At one site.
+    pub site_id: Option<String>,
+    /// `open`, `complete` or `finalised`.
+    pub status: Option<String>,
+    /// Page number, from 1.
+    pub page: Option<u32>,
+    /// Page size, 1 to 200.
+    pub per_page: Option<u32>,
+}
+
+/// Opens an assessment.
+#[utoipa::path(post, path = "/api/v1/assessments", tag = "assessments",
+    request_body = AssessmentInput,
+    responses((status = 201, body = Assessment), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<AssessmentInput>,
+) -> ApiResult<(StatusCode, Json<Assessment>)> {
+    let new = NewAssessment::parse(
+        &input,
+        state.protocols.iter().map(String::as_str),
+        state.today(),
+    )?;
+    let assessment = state.store.create_assessment(&new, state.now()).await?;
+    Ok((StatusCode::CREATED, Json(assessment)))
+}
+
+/// One assessment.
+#[utoipa::path(get, path = "/api/v1/assessments/{id}", tag = "assessments",
+    params(("id" = String, Path, description = "Assessment id")),
+    responses((status = 200, body = Assessment), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Assessment>> {
+    let id = AssessmentId(path_id(&id, "assessment")?);
+    Ok(Json(state.store.get_assessment(id).await?))
+}
+
+/// Assessments by migrant, site or status, newest first.
+#[utoipa::path(get, path = "/api/v1/assessments", tag = "assessments", params(ListParams),
+    responses((status = 200, body = Page<Assessment>), (status = 422, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<ListParams>,
+) -> ApiResult<Json<Page<Assessment>>> {
+    let page = PageRequest::parse(params.page, params.per_page)?;
+    let uuid = |field: &'static str, raw: &str| {
+        raw.parse::<uuid::Uuid>()
+            .map_err(|_| ApiError::invalid(field, format!("'{raw}' is not an identifier")))
+    };
+    let filter = AssessmentFilter {
+        migrant_id: params
+            .migrant_id
+            .as_deref()
+            .map(|m| uuid("migrant_id", m).map(MigrantId))
+            .transpose()?,
+        site_id: params
+            .site_id
+            .as_deref()
+            .map(|s| uuid("site_id", s).map(SiteId))
+            .transpose()?,
+        status: params
+            .status
+            .as_deref()
+            .map(|s| AssessmentStatus::parse("status", s))
+            .transpose()?,
+    };
+    Ok(Json(state.store.list_assessments(&filter, page).await?))
+}
+
+/// The assessments of one migrant, newest first.
+#[utoipa::path(get, path = "/api/v1/migrants/{id}/assessments", tag = "assessments",
+    params(("id" = String, Path, description = "Migrant id")),
+    responses((status = 200, body = Page<Assessment>), (status = 404, body = ErrorBody)))]
+pub async fn list_for_migrant(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiQuery(params): ApiQuery<ListParams>,
+) -> ApiResult<Json<Page<Assessment>>> {
+    let id = MigrantId(path_id(&id, "migrant")?);
+    // 404 for an unknown migrant rather than an empty page.
+    state.store.get_migrant(id).await?;
+    let page = PageRequest::parse(params.page, params.per_page)?;
+    let filter = AssessmentFilter {
+        migrant_id: Some(id),
+        ..Default::default()
+    };
+    Ok(Json(state.store.list_assessments(&filter, page).await?))
+}

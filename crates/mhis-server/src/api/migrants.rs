@@ -1,0 +1,186 @@
+//! The migrant registry: register (reporting possible duplicates), read,
+//! update with optimistic concurrency, and search.
+
+use crate::api::path_id;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiQuery};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use mhis_domain::ids::{MigrantId, SiteId};
+use mhis_domain::migrant::{
+    DuplicateReason, Migrant, MigrantDetails, MigrantInput, NewMigrant, PartialDate,
+    normalise_document_number,
+};
+use mhis_domain::page::{Page, PageRequest};
+use mhis_domain::transliteration::search_key;
+use mhis_store::{DuplicateCandidate, MigrantQuery};
+use serde::{Deserialize, Serialize};
+
+/// A registration: the person's details and the registering site.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct CreateMigrant {
+    /// The registering site.
+    pub site_id: String,
+    /// The person's details.
+    #[serde(flatten)]
+    pub details: MigrantInput,
+}
+
+/// An update: the full details and the version they were read at.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct UpdateMigrant {
+    /// The `version` of the record the client read.
+    pub version: i64,
+    /// The new details.
+    #[serde(flatten)]
+    pub details: MigrantInput,
+}
+
+/// A stored record that may be the same person.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PossibleDuplicate {
+    /// The existing record.
+    pub migrant: Migrant,
+    /// Why it matched.
+    pub reasons: Vec<DuplicateReason>,
+}
+
+impl From<DuplicateCandidate> for PossibleDuplicate {
+    fn from(c: DuplicateCandidate) -> Self {
+        Self {
+            migrant: c.migrant,
+            reasons: c.reasons,
+        }
+    }
+}
+
+/// The answer to a registration.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Registered {
+    /// The new record.
+    pub migrant: Migrant,
+    /// Existing records that may be the same person; registration is not
+    /// blocked by them, but a clerk should look.
+    pub possible_duplicates: Vec<PossibleDuplicate>,
+}
+
+/// Search criteria; all given ones must match.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct SearchParams {
+    /// Names in any script; `Рахимов` finds `Rakhimov`.
+    pub name: Option<String>,
+    /// Travel document number.
+    pub document_number: Option<String>,
+    /// Birth date: `YYYY`, `YYYY-MM` or `YYYY-MM-DD`.
+    pub birth_date: Option<String>,
+    /// Registering site.
+    pub site_id: Option<String>,
+    /// Page number, from 1.
+    pub page: Option<u32>,
+    /// Page size, 1 to 200.
+    pub per_page: Option<u32>,
+}
+
+/// Registers a migrant.
+#[utoipa::path(post, path = "/api/v1/migrants", tag = "migrants", request_body = CreateMigrant,
+    responses((status = 201, body = Registered), (status = 422, body = ErrorBody)))]
+pub async fn create(
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<CreateMigrant>,
+) -> ApiResult<(StatusCode, Json<Registered>)> {
+    let site = SiteId(
+        input
+            .site_id
+            .parse()
+            .map_err(|_| ApiError::invalid("site_id", "is not an identifier"))?,
+    );
+    let details = MigrantDetails::from(NewMigrant::parse(&input.details, state.today())?);
+    let (migrant, duplicates) = state
+        .store
+        .create_migrant(site, &details, state.now())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Registered {
+            migrant,
+            possible_duplicates: duplicates.into_iter().map(Into::into).collect(),
+        }),
+    ))
+}
+
+/// One migrant.
+#[utoipa::path(get, path = "/api/v1/migrants/{id}", tag = "migrants",
+    params(("id" = String, Path, description = "Migrant id")),
+    responses((status = 200, body = Migrant), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Migrant>> {
+    let id = MigrantId(path_id(&id, "migrant")?);
+    Ok(Json(state.store.get_migrant(id).await?))
+}
+
+/// Replaces a migrant's details; `version` must be the one read.
+#[utoipa::path(put, path = "/api/v1/migrants/{id}", tag = "migrants", request_body = UpdateMigrant,
+    params(("id" = String, Path, description = "Migrant id")),
+    responses((status = 200, body = Migrant), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<UpdateMigrant>,
+) -> ApiResult<Json<Migrant>> {
+    let id = MigrantId(path_id(&id, "migrant")?);
+    let details = MigrantDetails::from(NewMigrant::parse(&input.details, state.today())?);
+    Ok(Json(
+        state
+            .store
+            .update_migrant(id, input.version, &details, state.now())
+            .await?,
+    ))
+}
+
+/// Searches the registry by name (in any script), document number or birth
+/// date, newest first.
+#[utoipa::path(get, path = "/api/v1/migrants", tag = "migrants", params(SearchParams),
+    responses((status = 200, body = Page<Migrant>), (status = 422, body = ErrorBody)))]
+pub async fn search(
+    State(state): State<AppState>,
+    ApiQuery(params): ApiQuery<SearchParams>,
+) -> ApiResult<Json<Page<Migrant>>> {
+    let page = PageRequest::parse(params.page, params.per_page)?;
+    let query = MigrantQuery {
+        name_tokens: params
+            .name
+            .as_deref()
+            .map(|n| search_key(n).split_whitespace().map(String::from).collect())
+            .unwrap_or_default(),
+        document_number: params
+            .document_number
+            .as_deref()
+            .map(normalise_document_number)
+            .filter(|n| !n.is_empty()),
+        birth_date: params
+            .birth_date
+            .as_deref()
+            .filter(|d| !d.trim().is_empty())
+            .map(|d| PartialDate::parse("birth_date", d, state.today()))
+            .transpose()?,
+        sites: params
+            .site_id
+            .as_deref()
+            .map(|s| {
+                s.parse()
+                    .map(|id| vec![SiteId(id)])
+                    .map_err(|_| ApiError::invalid("site_id", "is not an identifier"))
+            })
+            .transpose()?,
+    };
+    if params.name.as_deref().is_some_and(|n| !n.trim().is_empty()) && query.name_tokens.is_empty()
+    {
+        return Err(ApiError::invalid("name", "holds no letters to search for"));
+    }
+    Ok(Json(state.store.search_migrants(&query, page).await?))
+}

@@ -1,0 +1,38 @@
+//! The mhis server: the HTTP face of a deployment.
+//!
+//! It owns the router (every route in [`routes`]), the JSON API handlers
+//! under [`api`], request parsing at the edge ([`extract`]), the mapping of
+//! every failure to one JSON error shape ([`error`]), configuration
+//! ([`config`]) and the choice of storage backend from a URL ([`storage`]).
+//!
+//! It contains no domain rules: handlers parse input into domain values,
+//! call the store, and render the answer. It reaches storage only through
+//! `mhis_store::Store`.
+
+pub mod api;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod openapi;
+pub mod routes;
+pub mod state;
+pub mod storage;
+
+pub use config::Config;
+pub use state::AppState;
+
+use std::future::Future;
+use tokio::net::TcpListener;
+
+/// Serves the application on a bound listener until `shutdown` completes.
+/// Tests bind port 0 and read the address back from the listener.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = routes::app(state);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

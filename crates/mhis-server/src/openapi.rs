@@ -1,0 +1,23 @@
+//! The OpenAPI document, generated from the handlers' annotations and the
+//! wire types, served at `/api/v1/openapi.json`.
+
+use utoipa::OpenApi;
+
+/// The API description.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "mhis API", description = "Migration Health Information System: registry and assessments."),
+    paths(
+        crate::api::sites::list, crate::api::sites::create, crate::api::sites::get,
+        crate::api::migrants::create, crate::api::migrants::get, crate::api::migrants::update,
+        crate::api::migrants::search,
+        crate::api::assessments::create, crate::api::assessments::get,
+        crate::api::assessments::list, crate::api::assessments::list_for_migrant,
+        crate::api::observations::record, crate::api::observations::list,
+        crate::api::observations::get, crate::api::observations::correct,
+        crate::api::vocabulary::list,
+    ),
+    tags((name = "sites"), (name = "migrants"), (name = "assessments"), (name = "observations"),
+         (name = "vocabulary"))
+)]
+pub struct ApiDoc;

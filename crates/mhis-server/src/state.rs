@@ -1,0 +1,53 @@
+//! What every handler shares: the store, the vocabulary, the protocol set
+//! and the clock.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use mhis_domain::vocabulary::Vocabulary;
+use mhis_store::Store;
+use std::sync::Arc;
+
+/// A source of the current time; tests pin it.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// Shared application state, cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// Storage.
+    pub store: Arc<dyn Store>,
+    /// The observation vocabulary.
+    pub vocabulary: Arc<Vocabulary>,
+    /// Identifiers of the protocols this deployment applies.
+    pub protocols: Arc<Vec<String>>,
+    /// The clock.
+    pub clock: Clock,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl AppState {
+    /// State over a store, with the built-in vocabulary and protocols and
+    /// the system clock.
+    pub fn new(store: Arc<dyn Store>, vocabulary: Arc<Vocabulary>) -> Self {
+        Self {
+            store,
+            vocabulary,
+            protocols: Arc::new(
+                ["us-cdc-ti-tb", "uk-pre-entry-tb", "ru-labour"]
+                    .map(String::from)
+                    .to_vec(),
+            ),
+            clock: Arc::new(Utc::now),
+            max_body_bytes: 1024 * 1024,
+        }
+    }
+
+    /// The current time.
+    pub fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    /// Today's date (UTC).
+    pub fn today(&self) -> NaiveDate {
+        self.now().date_naive()
+    }
+}

@@ -1,0 +1,179 @@
+//! Row decoding shared by the SQL backends of the mhis store.
+//!
+//! Both backends store the same columns under the same names, so reading a
+//! row back into a domain value is written once here, generic over the
+//! driver. Stored values were parsed before they were written, so a value
+//! that fails to parse here means a damaged database, reported as a
+//! database error. This crate holds no SQL statements beyond column lists:
+//! each backend keeps its own queries next to its own migrations.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use mhis_domain::assessment::{Assessment, AssessmentStatus, ProtocolId, Purpose};
+use mhis_domain::country::CountryCode;
+use mhis_domain::ids::{AssessmentId, MigrantId, ObservationId, SiteId};
+use mhis_domain::migrant::{
+    DocumentKind, Language, Migrant, MigrantDetails, PartialDate, Phone, Sex, TravelDocument,
+};
+use mhis_domain::observation::{Observation, ObservationValue};
+use mhis_domain::site::{Site, SiteCode, SiteKind};
+use mhis_domain::vocabulary::Vocabulary;
+use mhis_store::{StoreError, StoreResult, value_from_stored};
+use sqlx::{ColumnIndex, Decode, Row, Type};
+use uuid::Uuid;
+
+/// The columns of `sites` that [`site_from_row`] reads.
+pub const SITE_COLUMNS: &str = "id, code, kind, country, name";
+
+/// The columns of `migrants` that [`migrant_from_row`] reads.
+pub const MIGRANT_COLUMNS: &str = "id, registration_number, registered_at, family_name, \
+    given_names, family_name_latin, given_names_latin, sex, birth_date, nationality, \
+    document_kind, document_number, document_country, phone, preferred_language, version, \
+    created_at, updated_at";
+
+/// The columns of `assessments` that [`assessment_from_row`] reads.
+pub const ASSESSMENT_COLUMNS: &str = "id, migrant_id, site_id, purpose, destination, protocol, \
+    status, assessment_date, opened_at, finalised_at, updated_at";
+
+/// The columns of `observations`, in the order inserts bind them.
+pub const OBSERVATION_COLUMNS: &str = "id, assessment_id, code, value, unit, observed_at, \
+    recorded_by, recorded_at, supersedes, superseded_by, correction_reason";
+
+/// Wraps any driver or decoding error.
+pub fn db_err(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Database(e.to_string())
+}
+
+fn damaged(e: mhis_domain::FieldError) -> StoreError {
+    StoreError::Database(format!("stored value does not parse: {e}"))
+}
+
+/// Reads one column, mapping errors.
+fn get<'r, T, R>(row: &'r R, column: &str) -> StoreResult<T>
+where
+    R: Row,
+    for<'c> &'c str: ColumnIndex<R>,
+    T: Decode<'r, R::Database> + Type<R::Database>,
+{
+    row.try_get(column).map_err(db_err)
+}
+
+macro_rules! row_fn {
+    ($(#[$doc:meta])* fn $name:ident($row:ident $(, $arg:ident: $argty:ty)*) -> $ret:ty $body:block) => {
+        $(#[$doc])*
+        pub fn $name<R>($row: &R $(, $arg: $argty)*) -> StoreResult<$ret>
+        where
+            R: Row,
+            for<'c> &'c str: ColumnIndex<R>,
+            for<'r> Uuid: Decode<'r, R::Database> + Type<R::Database>,
+            for<'r> String: Decode<'r, R::Database> + Type<R::Database>,
+            for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
+            for<'r> DateTime<Utc>: Decode<'r, R::Database> + Type<R::Database>,
+            for<'r> NaiveDate: Decode<'r, R::Database> + Type<R::Database>,
+        $body
+    };
+}
+
+row_fn! {
+    /// Reads a site.
+    fn site_from_row(row) -> Site {
+        Ok(Site {
+            id: SiteId(get(row, "id")?),
+            code: SiteCode::parse("code", &get::<String, _>(row, "code")?).map_err(damaged)?,
+            kind: SiteKind::parse("kind", &get::<String, _>(row, "kind")?).map_err(damaged)?,
+            country: CountryCode::parse("country", &get::<String, _>(row, "country")?)
+                .map_err(damaged)?,
+            name: get(row, "name")?,
+        })
+    }
+}
+
+row_fn! {
+    /// Reads a migrant.
+    fn migrant_from_row(row) -> Migrant {
+        let text = |c: &str| get::<String, _>(row, c);
+        let opt = |c: &str| get::<Option<String>, _>(row, c);
+        let document = match (opt("document_kind")?, opt("document_number")?, opt("document_country")?) {
+            (Some(kind), Some(number), Some(country)) => Some(TravelDocument {
+                kind: DocumentKind::parse("document_kind", &kind).map_err(damaged)?,
+                number,
+                issuing_country: CountryCode::parse("document_country", &country)
+                    .map_err(damaged)?,
+            }),
+            _ => None,
+        };
+        Ok(Migrant {
+            id: MigrantId(get(row, "id")?),
+            registration_number: text("registration_number")?,
+            registered_at: SiteId(get(row, "registered_at")?),
+            details: MigrantDetails {
+                family_name: text("family_name")?,
+                given_names: text("given_names")?,
+                family_name_latin: text("family_name_latin")?,
+                given_names_latin: text("given_names_latin")?,
+                sex: Sex::parse("sex", &text("sex")?).map_err(damaged)?,
+                birth_date: PartialDate::from_stored(&text("birth_date")?).map_err(damaged)?,
+                nationality: CountryCode::parse("nationality", &text("nationality")?)
+                    .map_err(damaged)?,
+                document,
+                phone: opt("phone")?
+                    .map(|p| Phone::parse("phone", &p))
+                    .transpose()
+                    .map_err(damaged)?,
+                preferred_language: opt("preferred_language")?
+                    .map(|l| Language::parse("preferred_language", &l))
+                    .transpose()
+                    .map_err(damaged)?,
+            },
+            version: get(row, "version")?,
+            created_at: get(row, "created_at")?,
+            updated_at: get(row, "updated_at")?,
+        })
+    }
+}
+
+row_fn! {
+    /// Reads an assessment.
+    fn assessment_from_row(row) -> Assessment {
+        let text = |c: &str| get::<String, _>(row, c);
+        Ok(Assessment {
+            id: AssessmentId(get(row, "id")?),
+            migrant_id: MigrantId(get(row, "migrant_id")?),
+            site_id: SiteId(get(row, "site_id")?),
+            purpose: Purpose::parse("purpose", &text("purpose")?).map_err(damaged)?,
+            destination: CountryCode::parse("destination", &text("destination")?)
+                .map_err(damaged)?,
+            protocol: ProtocolId::from_stored(text("protocol")?),
+            status: AssessmentStatus::parse("status", &text("status")?).map_err(damaged)?,
+            assessment_date: get(row, "assessment_date")?,
+            opened_at: get(row, "opened_at")?,
+            finalised_at: get(row, "finalised_at")?,
+            updated_at: get(row, "updated_at")?,
+        })
+    }
+}
+
+row_fn! {
+    /// Reads an observation; `vocabulary` tells text from coded values.
+    fn observation_from_row(row, vocabulary: &Vocabulary) -> Observation {
+        let code: String = get(row, "code")?;
+        let stored: String = get(row, "value")?;
+        let value =
+            ObservationValue::from_stored(vocabulary.get(&code), &value_from_stored(&stored)?);
+        let id = |c: &str| -> StoreResult<Option<ObservationId>> {
+            Ok(get::<Option<Uuid>, _>(row, c)?.map(ObservationId))
+        };
+        Ok(Observation {
+            id: ObservationId(get(row, "id")?),
+            assessment_id: AssessmentId(get(row, "assessment_id")?),
+            code,
+            value,
+            unit: get(row, "unit")?,
+            observed_at: get(row, "observed_at")?,
+            recorded_by: get(row, "recorded_by")?,
+            recorded_at: get(row, "recorded_at")?,
+            supersedes: id("supersedes")?,
+            superseded_by: id("superseded_by")?,
+            correction_reason: get(row, "correction_reason")?,
+        })
+    }
+}

@@ -1,0 +1,639 @@
+//! The embedded SQLite implementation of the mhis [`Store`].
+//!
+//! SQLite is the default backend: one file, no server, fit for a clinic's
+//! own machine. The database runs in WAL mode with a busy timeout and
+//! foreign keys on. SQLite allows one writer at a time, so this store keeps
+//! one connection for writes (queuing writers in the pool instead of in
+//! SQLite's busy handler, which sleeps) and a pool of readers that WAL lets
+//! run beside the writer.
+//!
+//! This crate is used through `mhis_store::Store` only; the server never
+//! names it except where a database URL is opened.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use mhis_domain::assessment::{Assessment, AssessmentStatus, NewAssessment};
+use mhis_domain::ids::{AssessmentId, MigrantId, ObservationId, SiteId};
+use mhis_domain::migrant::{Migrant, MigrantDetails};
+use mhis_domain::observation::{Correction, NewObservation, Observation};
+use mhis_domain::page::{Page, PageRequest};
+use mhis_domain::site::{NewSite, Site};
+use mhis_domain::vocabulary::Vocabulary;
+use mhis_store::{
+    Actor, AssessmentFilter, DuplicateCandidate, MigrantQuery, Store, StoreError, StoreResult,
+    value_to_stored,
+};
+use mhis_store_sql::{
+    ASSESSMENT_COLUMNS, MIGRANT_COLUMNS, OBSERVATION_COLUMNS, SITE_COLUMNS, assessment_from_row, db_err,
+    migrant_from_row, observation_from_row, site_from_row,
+};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+use uuid::Uuid;
+
+/// The SQLite store.
+#[derive(Clone)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    readers: SqlitePool,
+    vocabulary: Arc<Vocabulary>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at a `sqlite://` URL.
+    pub async fn connect(url: &str, vocabulary: Arc<Vocabulary>) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(db_err)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // NORMAL is durable across application crashes in WAL mode; only
+            // an OS crash or power loss can lose the last transactions.
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.clone())
+            .await
+            .map_err(db_err)?;
+        let readers = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.read_only(true))
+            .await
+            .map_err(db_err)?;
+        Ok(Self {
+            writer,
+            readers,
+            vocabulary,
+        })
+    }
+
+    async fn migrant_by_id(
+        &self,
+        executor: impl sqlx::SqliteExecutor<'_>,
+        id: Uuid,
+    ) -> StoreResult<Migrant> {
+        let sql = format!("SELECT {MIGRANT_COLUMNS} FROM migrants WHERE id = ?");
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(executor)
+            .await
+            .map_err(db_err)?
+            .ok_or(StoreError::NotFound { entity: "migrant" })?;
+        migrant_from_row(&row)
+    }
+}
+
+/// Binds the columns of a migrant's details in the order of
+/// `MIGRANT_DETAIL_COLUMNS`.
+fn bind_details<'q>(
+    q: sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>>,
+    d: &'q MigrantDetails,
+) -> sqlx::query::Query<'q, Sqlite, sqlx::sqlite::SqliteArguments<'q>> {
+    q.bind(&d.family_name)
+        .bind(&d.given_names)
+        .bind(&d.family_name_latin)
+        .bind(&d.given_names_latin)
+        .bind(d.search_key())
+        .bind(d.sex.as_str())
+        .bind(d.birth_date.to_string())
+        .bind(d.birth_date.earliest())
+        .bind(d.birth_date.latest())
+        .bind(d.nationality.as_str())
+        .bind(d.document.as_ref().map(|x| x.kind.as_str()))
+        .bind(d.document.as_ref().map(|x| x.number.as_str()))
+        .bind(d.document.as_ref().map(|x| x.issuing_country.as_str()))
+        .bind(d.phone.as_ref().map(|x| x.as_str()))
+        .bind(d.preferred_language.as_ref().map(|x| x.as_str()))
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn migrate(&self) -> StoreResult<()> {
+        sqlx::migrate!("./migrations")
+            .run(&self.writer)
+            .await
+            .map_err(|e| StoreError::Database(e.to_string()))
+    }
+
+    async fn create_site(&self, site: &NewSite) -> StoreResult<Site> {
+        let id = SiteId::new();
+        let result = sqlx::query(
+            "INSERT INTO sites (id, code, kind, country, name) VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT (code) DO NOTHING",
+        )
+        .bind(id.0)
+        .bind(site.code.as_str())
+        .bind(site.kind.as_str())
+        .bind(site.country.as_str())
+        .bind(&site.name)
+        .execute(&self.writer)
+        .await
+        .map_err(db_err)?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::conflict(
+                "code",
+                format!("site code '{}' is already taken", site.code.as_str()),
+            ));
+        }
+        Ok(Site {
+            id,
+            code: site.code.clone(),
+            kind: site.kind,
+            country: site.country,
+            name: site.name.clone(),
+        })
+    }
+
+    async fn list_sites(&self) -> StoreResult<Vec<Site>> {
+        let rows = sqlx::query(&format!("SELECT {SITE_COLUMNS} FROM sites ORDER BY code"))
+            .fetch_all(&self.readers)
+            .await
+            .map_err(db_err)?;
+        rows.iter().map(site_from_row).collect()
+    }
+
+    async fn get_site(&self, id: SiteId) -> StoreResult<Site> {
+        let row = sqlx::query(&format!("SELECT {SITE_COLUMNS} FROM sites WHERE id = ?"))
+            .bind(id.0)
+            .fetch_optional(&self.readers)
+            .await
+            .map_err(db_err)?
+            .ok_or(StoreError::NotFound { entity: "site" })?;
+        site_from_row(&row)
+    }
+
+    async fn create_migrant(
+        &self,
+        site: SiteId,
+        details: &MigrantDetails,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Migrant, Vec<DuplicateCandidate>)> {
+        let duplicates = self.find_duplicates(details, None).await?;
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        let counter = sqlx::query(
+            "UPDATE sites SET next_registration = next_registration + 1 WHERE id = ? \
+             RETURNING code, next_registration - 1",
+        )
+        .bind(site.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::MissingReference {
+            field: "site_id",
+            entity: "site",
+        })?;
+        let code: String = counter.try_get(0).map_err(db_err)?;
+        let number: i64 = counter.try_get(1).map_err(db_err)?;
+        let id = MigrantId::new();
+        let registration_number = format!("{code}-{number:06}");
+        let q = sqlx::query(
+            "INSERT INTO migrants (id, registration_number, registered_at, family_name, \
+             given_names, family_name_latin, given_names_latin, name_key, sex, birth_date, \
+             birth_earliest, birth_latest, nationality, document_kind, document_number, \
+             document_country, phone, preferred_language, version, created_at, updated_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)",
+        )
+        .bind(id.0)
+        .bind(&registration_number)
+        .bind(site.0);
+        bind_details(q, details)
+            .bind(now)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        let migrant = Migrant {
+            id,
+            registration_number,
+            registered_at: site,
+            details: details.clone(),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        Ok((migrant, duplicates))
+    }
+
+    async fn get_migrant(&self, id: MigrantId) -> StoreResult<Migrant> {
+        self.migrant_by_id(&self.readers, id.0).await
+    }
+
+    async fn update_migrant(
+        &self,
+        id: MigrantId,
+        version: i64,
+        details: &MigrantDetails,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Migrant> {
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        let q = sqlx::query(
+            "UPDATE migrants SET family_name = ?, given_names = ?, family_name_latin = ?, \
+             given_names_latin = ?, name_key = ?, sex = ?, birth_date = ?, birth_earliest = ?, \
+             birth_latest = ?, nationality = ?, document_kind = ?, document_number = ?, \
+             document_country = ?, phone = ?, preferred_language = ?, version = version + 1, \
+             updated_at = ? WHERE id = ? AND version = ?",
+        );
+        let done = bind_details(q, details)
+            .bind(now)
+            .bind(id.0)
+            .bind(version)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        if done.rows_affected() == 0 {
+            // Tell a missing record from a stale version.
+            let current = self.migrant_by_id(&mut *tx, id.0).await?;
+            return Err(StoreError::conflict(
+                "version",
+                format!(
+                    "the record was changed by someone else (version {} is current, not {version}); reload it and apply the change again",
+                    current.version
+                ),
+            ));
+        }
+        let migrant = self.migrant_by_id(&mut *tx, id.0).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(migrant)
+    }
+
+    async fn search_migrants(
+        &self,
+        query: &MigrantQuery,
+        page: PageRequest,
+    ) -> StoreResult<Page<Migrant>> {
+        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM migrants WHERE 1 = 1");
+        push_migrant_filter(&mut count, query);
+        let total: i64 = count
+            .build()
+            .fetch_one(&self.readers)
+            .await
+            .map_err(db_err)?
+            .try_get(0)
+            .map_err(db_err)?;
+        let mut select = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {MIGRANT_COLUMNS} FROM migrants WHERE 1 = 1"
+        ));
+        push_migrant_filter(&mut select, query);
+        select
+            .push(" ORDER BY id DESC LIMIT ")
+            .push_bind(i64::from(page.per_page()))
+            .push(" OFFSET ")
+            .push_bind(page.offset() as i64);
+        let rows = select
+            .build()
+            .fetch_all(&self.readers)
+            .await
+            .map_err(db_err)?;
+        Ok(Page {
+            items: rows.iter().map(migrant_from_row).collect::<StoreResult<_>>()?,
+            page: page.page(),
+            per_page: page.per_page(),
+            total: total as u64,
+        })
+    }
+
+    async fn find_duplicates(
+        &self,
+        details: &MigrantDetails,
+        exclude: Option<MigrantId>,
+    ) -> StoreResult<Vec<DuplicateCandidate>> {
+        let sql = format!(
+            "SELECT {MIGRANT_COLUMNS} FROM migrants \
+             WHERE (document_number = ? AND document_country = ?) \
+                OR (name_key = ? AND birth_earliest <= ? AND birth_latest >= ?) \
+             ORDER BY id DESC LIMIT 20"
+        );
+        let doc = details.document.as_ref();
+        let rows = sqlx::query(&sql)
+            .bind(doc.map(|d| d.number.as_str()))
+            .bind(doc.map(|d| d.issuing_country.as_str()))
+            .bind(details.search_key())
+            .bind(details.birth_date.latest())
+            .bind(details.birth_date.earliest())
+            .fetch_all(&self.readers)
+            .await
+            .map_err(db_err)?;
+        let mut found = Vec::new();
+        for row in &rows {
+            let migrant = migrant_from_row(row)?;
+            if Some(migrant.id) != exclude {
+                found.push(mhis_store::duplicate_candidate(details, migrant));
+            }
+        }
+        Ok(found)
+    }
+
+    async fn create_assessment(
+        &self,
+        a: &NewAssessment,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Assessment> {
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        for (field, entity, sql, id) in [
+            ("migrant_id", "migrant", "SELECT 1 FROM migrants WHERE id = ?", a.migrant_id.0),
+            ("site_id", "site", "SELECT 1 FROM sites WHERE id = ?", a.site_id.0),
+        ] {
+            let exists = sqlx::query(sql)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            if exists.is_none() {
+                return Err(StoreError::MissingReference { field, entity });
+            }
+        }
+        let id = AssessmentId::new();
+        sqlx::query(
+            "INSERT INTO assessments (id, migrant_id, site_id, purpose, destination, protocol, \
+             status, assessment_date, opened_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id.0)
+        .bind(a.migrant_id.0)
+        .bind(a.site_id.0)
+        .bind(a.purpose.as_str())
+        .bind(a.destination.as_str())
+        .bind(a.protocol.as_str())
+        .bind(AssessmentStatus::Open.as_str())
+        .bind(a.assessment_date)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(Assessment {
+            id,
+            migrant_id: a.migrant_id,
+            site_id: a.site_id,
+            purpose: a.purpose,
+            destination: a.destination,
+            protocol: a.protocol.clone(),
+            status: AssessmentStatus::Open,
+            assessment_date: a.assessment_date,
+            opened_at: now,
+            finalised_at: None,
+            updated_at: now,
+        })
+    }
+
+    async fn get_assessment(&self, id: AssessmentId) -> StoreResult<Assessment> {
+        let row = sqlx::query(&format!("SELECT {ASSESSMENT_COLUMNS} FROM assessments WHERE id = ?"))
+            .bind(id.0)
+            .fetch_optional(&self.readers)
+            .await
+            .map_err(db_err)?
+            .ok_or(StoreError::NotFound {
+                entity: "assessment",
+            })?;
+        assessment_from_row(&row)
+    }
+
+    async fn list_assessments(
+        &self,
+        filter: &AssessmentFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<Assessment>> {
+        let push_filter = |qb: &mut QueryBuilder<Sqlite>| {
+            if let Some(m) = filter.migrant_id {
+                qb.push(" AND migrant_id = ").push_bind(m.0);
+            }
+            if let Some(s) = filter.site_id {
+                qb.push(" AND site_id = ").push_bind(s.0);
+            }
+            if let Some(s) = filter.status {
+                qb.push(" AND status = ").push_bind(s.as_str());
+            }
+        };
+        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM assessments WHERE 1 = 1");
+        push_filter(&mut count);
+        let total: i64 = count
+            .build()
+            .fetch_one(&self.readers)
+            .await
+            .map_err(db_err)?
+            .try_get(0)
+            .map_err(db_err)?;
+        let mut select = QueryBuilder::<Sqlite>::new(format!(
+            "SELECT {ASSESSMENT_COLUMNS} FROM assessments WHERE 1 = 1"
+        ));
+        push_filter(&mut select);
+        select
+            .push(" ORDER BY id DESC LIMIT ")
+            .push_bind(i64::from(page.per_page()))
+            .push(" OFFSET ")
+            .push_bind(page.offset() as i64);
+        let rows = select
+            .build()
+            .fetch_all(&self.readers)
+            .await
+            .map_err(db_err)?;
+        Ok(Page {
+            items: rows.iter().map(assessment_from_row).collect::<StoreResult<_>>()?,
+            page: page.page(),
+            per_page: page.per_page(),
+            total: total as u64,
+        })
+    }
+
+    async fn record_observations(
+        &self,
+        assessment: AssessmentId,
+        observations: &[NewObservation],
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Observation>> {
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        let status: String = sqlx::query("SELECT status FROM assessments WHERE id = ?")
+            .bind(assessment.0)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .ok_or(StoreError::NotFound {
+                entity: "assessment",
+            })?
+            .try_get(0)
+            .map_err(db_err)?;
+        mhis_store::check_accepts_results(&status)?;
+        let mut existing = QueryBuilder::<Sqlite>::new(
+            "SELECT code FROM observations WHERE superseded_by IS NULL AND assessment_id = ",
+        );
+        existing.push_bind(assessment.0).push(" AND code IN (");
+        let mut sep = existing.separated(", ");
+        for o in observations {
+            sep.push_bind(o.code.as_str());
+        }
+        existing.push(")");
+        let taken: Vec<String> = existing
+            .build()
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<Result<_, _>>()
+            .map_err(db_err)?;
+        mhis_store::check_codes_free(observations, &taken)?;
+        let stored: Vec<Observation> = observations
+            .iter()
+            .map(|o| mhis_store::new_observation(assessment, o, actor, now))
+            .collect();
+        let mut insert = QueryBuilder::<Sqlite>::new(format!(
+            "INSERT INTO observations ({OBSERVATION_COLUMNS}) "
+        ));
+        insert.push_values(&stored, |mut b, o| {
+            b.push_bind(o.id.0)
+                .push_bind(o.assessment_id.0)
+                .push_bind(o.code.as_str())
+                .push_bind(value_to_stored(&o.value))
+                .push_bind(o.unit.as_deref())
+                .push_bind(o.observed_at)
+                .push_bind(o.recorded_by.as_str())
+                .push_bind(o.recorded_at)
+                .push_bind(None::<Uuid>)
+                .push_bind(None::<Uuid>)
+                .push_bind(None::<String>);
+        });
+        insert.build().execute(&mut *tx).await.map_err(db_err)?;
+        sqlx::query("UPDATE assessments SET updated_at = ? WHERE id = ?")
+            .bind(now)
+            .bind(assessment.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(stored)
+    }
+
+    async fn correct_observation(
+        &self,
+        id: ObservationId,
+        correction: &Correction,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Observation> {
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        let sql = format!("SELECT {OBSERVATION_COLUMNS} FROM observations WHERE id = ?");
+        let old = sqlx::query(&sql)
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .ok_or(StoreError::NotFound {
+                entity: "observation",
+            })
+            .and_then(|row| observation_from_row(&row, &self.vocabulary))?;
+        let status: String = sqlx::query("SELECT status FROM assessments WHERE id = ?")
+            .bind(old.assessment_id.0)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .try_get(0)
+            .map_err(db_err)?;
+        mhis_store::check_accepts_results(&status)?;
+        let new = mhis_store::correcting_observation(&old, correction, actor, now)?;
+        // Link first: the unique index allows one current row per code, and
+        // the deferred foreign key lets the link name the row inserted next.
+        sqlx::query("UPDATE observations SET superseded_by = ? WHERE id = ? AND superseded_by IS NULL")
+            .bind(new.id.0)
+            .bind(old.id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        sqlx::query(&format!(
+            "INSERT INTO observations ({OBSERVATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        ))
+        .bind(new.id.0)
+        .bind(new.assessment_id.0)
+        .bind(new.code.as_str())
+        .bind(value_to_stored(&new.value))
+        .bind(new.unit.as_deref())
+        .bind(new.observed_at)
+        .bind(new.recorded_by.as_str())
+        .bind(new.recorded_at)
+        .bind(old.id.0)
+        .bind(None::<Uuid>)
+        .bind(new.correction_reason.as_deref())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        sqlx::query("UPDATE assessments SET updated_at = ? WHERE id = ?")
+            .bind(now)
+            .bind(old.assessment_id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(new)
+    }
+
+    async fn get_observation(&self, id: ObservationId) -> StoreResult<Observation> {
+        let sql = format!("SELECT {OBSERVATION_COLUMNS} FROM observations WHERE id = ?");
+        sqlx::query(&sql)
+            .bind(id.0)
+            .fetch_optional(&self.readers)
+            .await
+            .map_err(db_err)?
+            .ok_or(StoreError::NotFound {
+                entity: "observation",
+            })
+            .and_then(|row| observation_from_row(&row, &self.vocabulary))
+    }
+
+    async fn list_observations(
+        &self,
+        assessment: AssessmentId,
+        include_history: bool,
+    ) -> StoreResult<Vec<Observation>> {
+        let sql = format!(
+            "SELECT {OBSERVATION_COLUMNS} FROM observations WHERE assessment_id = ? {} ORDER BY id",
+            if include_history {
+                ""
+            } else {
+                "AND superseded_by IS NULL"
+            }
+        );
+        sqlx::query(&sql)
+            .bind(assessment.0)
+            .fetch_all(&self.readers)
+            .await
+            .map_err(db_err)?
+            .iter()
+            .map(|row| observation_from_row(row, &self.vocabulary))
+            .collect()
+    }
+}
+
+fn push_migrant_filter(qb: &mut QueryBuilder<'_, Sqlite>, query: &MigrantQuery) {
+    for token in &query.name_tokens {
+        // Keys hold only upper-case letters and single spaces, so a token
+        // cannot carry LIKE wildcards.
+        qb.push(" AND (' ' || name_key) LIKE ")
+            .push_bind(format!("% {token}%"));
+    }
+    if let Some(number) = &query.document_number {
+        qb.push(" AND document_number = ").push_bind(number.clone());
+    }
+    if let Some(date) = &query.birth_date {
+        qb.push(" AND birth_earliest <= ")
+            .push_bind(date.latest())
+            .push(" AND birth_latest >= ")
+            .push_bind(date.earliest());
+    }
+    if let Some(sites) = &query.sites {
+        qb.push(" AND registered_at IN (");
+        if sites.is_empty() {
+            qb.push("NULL");
+        }
+        let mut sep = qb.separated(", ");
+        for s in sites {
+            sep.push_bind(s.0);
+        }
+        qb.push(")");
+    }
+}

@@ -1,0 +1,299 @@
+//! The storage boundary of mhis.
+//!
+//! This crate owns the [`Store`] trait that the server talks to, the query
+//! and filter types it takes, and [`StoreError`]. It holds no SQL: each
+//! backend (`mhis-store-sqlite`, `mhis-store-postgres`) implements the trait
+//! with its own migrations, and one story test suite runs against both to
+//! prove they behave the same.
+//!
+//! **Invariant:** every method that writes does so in one transaction; a
+//! call that returns an error has written nothing.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use mhis_domain::assessment::{Assessment, AssessmentStatus, NewAssessment};
+use mhis_domain::ids::{AssessmentId, MigrantId, ObservationId, SiteId};
+use mhis_domain::migrant::{DuplicateReason, Migrant, MigrantDetails, PartialDate};
+use mhis_domain::observation::{Correction, NewObservation, Observation};
+use mhis_domain::page::{Page, PageRequest};
+use mhis_domain::site::{NewSite, Site};
+use serde_json::Value as Json;
+
+/// Every way storage can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The record does not exist.
+    #[error("{entity} not found")]
+    NotFound {
+        /// What was looked for (`migrant`, `assessment`…).
+        entity: &'static str,
+    },
+    /// The write conflicts with stored state (a unique value taken, a stale
+    /// version, a finalised assessment).
+    #[error("{field}: {message}")]
+    Conflict {
+        /// The field in conflict.
+        field: String,
+        /// What conflicts.
+        message: String,
+    },
+    /// A referenced record does not exist.
+    #[error("{field}: no such {entity}")]
+    MissingReference {
+        /// The referencing field (`site_id`).
+        field: &'static str,
+        /// The kind of record referenced.
+        entity: &'static str,
+    },
+    /// The database failed (connection, I/O, corrupt data). Logged, never
+    /// shown to clients.
+    #[error("database: {0}")]
+    Database(String),
+}
+
+impl StoreError {
+    /// A conflict on `field`.
+    pub fn conflict(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::Conflict {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A result of the storage layer.
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// What a registry search looks for; every given criterion must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MigrantQuery {
+    /// Search-key tokens (see `mhis_domain::transliteration::search_key`):
+    /// each must start a word of the person's names.
+    pub name_tokens: Vec<String>,
+    /// A normalised document number, matched exactly.
+    pub document_number: Option<String>,
+    /// A birth date; partial dates match every compatible birth date.
+    pub birth_date: Option<PartialDate>,
+    /// Only people registered at one of these sites (`None`: everywhere).
+    pub sites: Option<Vec<SiteId>>,
+}
+
+/// A stored record that may be the same person as another.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DuplicateCandidate {
+    /// The existing record.
+    pub migrant: Migrant,
+    /// Why it matched.
+    pub reasons: Vec<DuplicateReason>,
+}
+
+/// Filters for listing assessments; every given criterion must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AssessmentFilter {
+    /// Of one migrant.
+    pub migrant_id: Option<MigrantId>,
+    /// At one site.
+    pub site_id: Option<SiteId>,
+    /// In one status.
+    pub status: Option<AssessmentStatus>,
+}
+
+/// Who performed a write, kept with what they wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Actor(pub String);
+
+/// The storage of one mhis deployment.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Applies pending migrations.
+    async fn migrate(&self) -> StoreResult<()>;
+
+    /// Stores a new site; its code must be unused.
+    async fn create_site(&self, site: &NewSite) -> StoreResult<Site>;
+    /// Every site, ordered by code.
+    async fn list_sites(&self) -> StoreResult<Vec<Site>>;
+    /// One site.
+    async fn get_site(&self, id: SiteId) -> StoreResult<Site>;
+
+    /// Registers a migrant at a site, giving it the site's next registration
+    /// number, and returns the records that may be the same person. A
+    /// possible duplicate does not block registration.
+    async fn create_migrant(
+        &self,
+        site: SiteId,
+        details: &MigrantDetails,
+        now: DateTime<Utc>,
+    ) -> StoreResult<(Migrant, Vec<DuplicateCandidate>)>;
+    /// One migrant.
+    async fn get_migrant(&self, id: MigrantId) -> StoreResult<Migrant>;
+    /// Replaces a migrant's details if the stored version is `version`
+    /// (otherwise a conflict on `version`: someone else changed it).
+    async fn update_migrant(
+        &self,
+        id: MigrantId,
+        version: i64,
+        details: &MigrantDetails,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Migrant>;
+    /// Searches the registry, newest first.
+    async fn search_migrants(
+        &self,
+        query: &MigrantQuery,
+        page: PageRequest,
+    ) -> StoreResult<Page<Migrant>>;
+    /// Records that may be the same person as `details`, other than
+    /// `exclude`.
+    async fn find_duplicates(
+        &self,
+        details: &MigrantDetails,
+        exclude: Option<MigrantId>,
+    ) -> StoreResult<Vec<DuplicateCandidate>>;
+
+    /// Opens an assessment.
+    async fn create_assessment(
+        &self,
+        assessment: &NewAssessment,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Assessment>;
+    /// One assessment.
+    async fn get_assessment(&self, id: AssessmentId) -> StoreResult<Assessment>;
+    /// Assessments matching a filter, newest first.
+    async fn list_assessments(
+        &self,
+        filter: &AssessmentFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<Assessment>>;
+
+    /// Records observations on an assessment, all or none. A code that
+    /// already has a current value is a conflict: a changed value is a
+    /// correction, which keeps history.
+    async fn record_observations(
+        &self,
+        assessment: AssessmentId,
+        observations: &[NewObservation],
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Vec<Observation>>;
+    /// Supersedes a current observation with a corrected value.
+    async fn correct_observation(
+        &self,
+        id: ObservationId,
+        correction: &Correction,
+        actor: &Actor,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Observation>;
+    /// One observation, current or superseded.
+    async fn get_observation(&self, id: ObservationId) -> StoreResult<Observation>;
+    /// The observations of an assessment in the order recorded; superseded
+    /// ones only when `include_history`.
+    async fn list_observations(
+        &self,
+        assessment: AssessmentId,
+        include_history: bool,
+    ) -> StoreResult<Vec<Observation>>;
+}
+
+/// Serialises an observation value for storage.
+pub fn value_to_stored(value: &mhis_domain::observation::ObservationValue) -> String {
+    value.to_json().to_string()
+}
+
+/// Parses a stored value (always written by [`value_to_stored`]).
+pub fn value_from_stored(text: &str) -> StoreResult<Json> {
+    serde_json::from_str(text).map_err(|e| StoreError::Database(format!("stored value: {e}")))
+}
+
+// Backend-neutral pieces that both implementations share, so the rules they
+// encode (what counts as a duplicate, when results may be written) live once.
+
+/// Classifies why a stored record matched a duplicate query.
+pub fn duplicate_candidate(details: &MigrantDetails, migrant: Migrant) -> DuplicateCandidate {
+    let mut reasons = Vec::new();
+    if let (Some(a), Some(b)) = (&details.document, &migrant.details.document) {
+        if a.number == b.number && a.issuing_country == b.issuing_country {
+            reasons.push(DuplicateReason::SameDocument);
+        }
+    }
+    let overlap = details.birth_date.earliest() <= migrant.details.birth_date.latest()
+        && details.birth_date.latest() >= migrant.details.birth_date.earliest();
+    if details.search_key() == migrant.details.search_key() && overlap {
+        reasons.push(DuplicateReason::SameNameAndBirthDate);
+    }
+    DuplicateCandidate { migrant, reasons }
+}
+
+/// Refuses a write of results to an assessment whose stored status is
+/// `status` when it no longer accepts them.
+pub fn check_accepts_results(status: &str) -> StoreResult<()> {
+    match AssessmentStatus::parse("status", status) {
+        Ok(s) if s.accepts_results() => Ok(()),
+        Ok(_) => Err(StoreError::conflict(
+            "assessment_id",
+            "the assessment is finalised; amend it to change its results",
+        )),
+        Err(e) => Err(StoreError::Database(e.to_string())),
+    }
+}
+
+/// Refuses a batch that records a code which already has a current value.
+pub fn check_codes_free(observations: &[NewObservation], taken: &[String]) -> StoreResult<()> {
+    match observations
+        .iter()
+        .enumerate()
+        .find(|(_, o)| taken.contains(&o.code))
+    {
+        Some((i, o)) => Err(StoreError::conflict(
+            format!("observations[{i}].code"),
+            format!(
+                "'{}' already has a value on this assessment; correct that observation instead",
+                o.code
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The stored form of a newly recorded observation.
+pub fn new_observation(
+    assessment: AssessmentId,
+    o: &NewObservation,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> Observation {
+    Observation {
+        id: ObservationId::new(),
+        assessment_id: assessment,
+        code: o.code.clone(),
+        value: o.value.clone(),
+        unit: o.unit.clone(),
+        observed_at: o.observed_at,
+        recorded_by: actor.0.clone(),
+        recorded_at: now,
+        supersedes: None,
+        superseded_by: None,
+        correction_reason: None,
+    }
+}
+
+/// The observation that corrects `old`, or a conflict when `old` is already
+/// history or the correction is for another code.
+pub fn correcting_observation(
+    old: &Observation,
+    correction: &Correction,
+    actor: &Actor,
+    now: DateTime<Utc>,
+) -> StoreResult<Observation> {
+    if let Some(newer) = old.superseded_by {
+        return Err(StoreError::conflict(
+            "id",
+            format!("this observation was already corrected by {newer}; correct that one"),
+        ));
+    }
+    if correction.replacement.code != old.code {
+        return Err(StoreError::conflict("code", "a correction keeps the code"));
+    }
+    let mut new = new_observation(old.assessment_id, &correction.replacement, actor, now);
+    new.supersedes = Some(old.id);
+    new.correction_reason = Some(correction.reason.clone());
+    Ok(new)
+}

@@ -67,6 +67,16 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
+/// Deserialises an already-parsed JSON value, naming the failing field.
+/// Used where one body carries two parts (`#[serde(flatten)]` would lose
+/// the path of an error).
+pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        field_error(&path, &e.into_inner().to_string())
+    })
+}
+
 /// Turns a serde message at `path` into a field error. serde reports a
 /// missing field at its parent's path, naming the field in the message.
 fn field_error(path: &str, message: &str) -> ApiError {

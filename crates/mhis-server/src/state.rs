@@ -1,7 +1,7 @@
 //! What every handler shares: the store, the vocabulary, the protocol set
 //! and the clock.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use mhis_domain::vocabulary::Vocabulary;
 use mhis_store::Store;
 use std::sync::Arc;
@@ -41,9 +41,11 @@ impl AppState {
         }
     }
 
-    /// The current time.
+    /// The current time, to the microsecond: the precision both backends
+    /// store, so a value read back equals the value written.
     pub fn now(&self) -> DateTime<Utc> {
-        (self.clock)()
+        let now = (self.clock)();
+        now.trunc_subsecs(6)
     }
 
     /// Today's date (UTC).

@@ -1,1 +1,281 @@
-//! placeholder
+//! Test support: [`spawn_app`] starts the real server on a random port over
+//! a fresh database, and [`TestApp`] talks to it over HTTP as a client
+//! would.
+//!
+//! The [`story!`] macro writes one test twice: on SQLite always, and on
+//! PostgreSQL when `MHIS_TEST_POSTGRES_URL` is set (CI sets it). With the
+//! variable set, an unreachable server fails the test rather than skipping
+//! it. Each PostgreSQL test gets a database of its own, dropped afterwards.
+
+use mhis_domain::vocabulary::Vocabulary;
+use mhis_server::{AppState, storage};
+use reqwest::StatusCode;
+use serde_json::Value;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+/// The environment variable naming the PostgreSQL server for tests, as a
+/// URL to an existing database the tests may create databases from.
+pub const POSTGRES_ENV: &str = "MHIS_TEST_POSTGRES_URL";
+
+/// Which backend a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A temporary SQLite file.
+    Sqlite,
+    /// A fresh PostgreSQL database.
+    Postgres,
+}
+
+/// A running server and a client for it.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub address: String,
+    /// The database URL the server uses.
+    pub database_url: String,
+    /// An HTTP client.
+    pub client: reqwest::Client,
+    shutdown: Option<oneshot::Sender<()>>,
+    _dir: tempfile::TempDir,
+    postgres: Option<(String, String)>,
+}
+
+/// A response: status and JSON body (`Value::Null` when empty or not JSON).
+#[derive(Debug)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: StatusCode,
+    /// Parsed body.
+    pub body: Value,
+}
+
+impl Reply {
+    /// Asserts the status, returning the body.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Value {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected status; body: {}",
+            self.body
+        );
+        self.body
+    }
+
+    /// Asserts an API error: status, kind and field.
+    #[track_caller]
+    pub fn expect_error(self, status: u16, field: Option<&str>) -> Value {
+        let body = self.expect(status);
+        assert_eq!(
+            body["field"].as_str(),
+            field,
+            "error names the wrong field: {body}"
+        );
+        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+        assert!(body["error"].is_string());
+        body
+    }
+}
+
+impl TestApp {
+    async fn reply(response: reqwest::Response) -> Reply {
+        let status = response.status();
+        let bytes = response.bytes().await.expect("read body");
+        Reply {
+            status,
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        }
+    }
+
+    /// GET a path.
+    pub async fn get(&self, path: &str) -> Reply {
+        let r = self
+            .client
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("GET");
+        Self::reply(r).await
+    }
+
+    /// POST JSON to a path.
+    pub async fn post(&self, path: &str, body: &Value) -> Reply {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.address))
+            .json(body)
+            .send()
+            .await
+            .expect("POST");
+        Self::reply(r).await
+    }
+
+    /// PUT JSON to a path.
+    pub async fn put(&self, path: &str, body: &Value) -> Reply {
+        let r = self
+            .client
+            .put(format!("{}{path}", self.address))
+            .json(body)
+            .send()
+            .await
+            .expect("PUT");
+        Self::reply(r).await
+    }
+
+    /// POST raw bytes with a content type.
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Reply {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.address))
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("POST");
+        Self::reply(r).await
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some((admin_url, name)) = self.postgres.take() {
+            // Drop the test database from a thread of its own: Drop cannot
+            // await, and the test's runtime may be shutting down.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("runtime");
+                rt.block_on(async {
+                    if let Ok(pool) = sqlx::PgPool::connect(&admin_url).await {
+                        let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                            .execute(&pool)
+                            .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+/// Replaces the database name at the end of a PostgreSQL URL.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let authority_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[authority_end..].find('/') {
+        Some(slash) => &base[..authority_end + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// Starts the server on `backend` with a fresh database. Returns `None`
+/// for PostgreSQL when [`POSTGRES_ENV`] is not set.
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (database_url, postgres) = match backend {
+        Backend::Sqlite => (
+            format!("sqlite://{}", dir.path().join("mhis.db").display()),
+            None,
+        ),
+        Backend::Postgres => {
+            let admin_url = std::env::var(POSTGRES_ENV).ok()?;
+            let name = format!("mhis_test_{}", uuid::Uuid::now_v7().simple());
+            let pool = sqlx::PgPool::connect(&admin_url)
+                .await
+                .unwrap_or_else(|e| panic!("{POSTGRES_ENV} is set but unreachable: {e}"));
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&pool)
+                .await
+                .expect("create test database");
+            pool.close().await;
+            (with_database(&admin_url, &name), Some((admin_url, name)))
+        }
+    };
+    let vocabulary = Arc::new(Vocabulary::built_in());
+    let store = storage::open_migrated(&database_url, vocabulary.clone())
+        .await
+        .expect("open store");
+    let state = AppState::new(store, vocabulary);
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let address = format!("http://{}", listener.local_addr().expect("addr"));
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        mhis_server::serve(listener, state, async {
+            let _ = rx.await;
+        })
+        .await
+        .expect("server");
+    });
+    Some(TestApp {
+        address,
+        database_url,
+        client: reqwest::Client::new(),
+        shutdown: Some(tx),
+        _dir: dir,
+        postgres,
+    })
+}
+
+/// Writes a story test that runs on SQLite and on PostgreSQL.
+///
+/// ```text
+/// story!(registers_a_migrant, |app| async move { /* ... */ });
+/// ```
+#[macro_export]
+macro_rules! story {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::spawn_app($crate::Backend::Sqlite)
+                    .await
+                    .expect("sqlite is always available");
+                ($body)(app).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                match $crate::spawn_app($crate::Backend::Postgres).await {
+                    Some(app) => ($body)(app).await,
+                    None => eprintln!(
+                        "skipped on PostgreSQL: set {} to run it",
+                        $crate::POSTGRES_ENV
+                    ),
+                }
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn replaces_the_database_name() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/test", "x"),
+            "postgres://postgres@127.0.0.1:5432/x"
+        );
+        assert_eq!(
+            with_database("postgres://u@h/test?sslmode=disable", "x"),
+            "postgres://u@h/x?sslmode=disable"
+        );
+        assert_eq!(with_database("postgres://u@h", "x"), "postgres://u@h/x");
+    }
+}

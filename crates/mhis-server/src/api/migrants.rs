@@ -3,7 +3,7 @@
 
 use crate::api::path_id;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiQuery};
+use crate::extract::{ApiJson, ApiQuery, from_value};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
@@ -19,22 +19,34 @@ use mhis_store::{DuplicateCandidate, MigrantQuery};
 use serde::{Deserialize, Serialize};
 
 /// A registration: the person's details and the registering site.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, utoipa::ToSchema)]
 pub struct CreateMigrant {
     /// The registering site.
     pub site_id: String,
     /// The person's details.
-    #[serde(flatten)]
+    #[schema(inline)]
     pub details: MigrantInput,
 }
 
+/// Splits a body into one top-level field and the rest, parsed as `T`.
+fn split_body<T: serde::de::DeserializeOwned>(
+    mut body: serde_json::Value,
+    field: &str,
+) -> ApiResult<(serde_json::Value, T)> {
+    let part = body
+        .as_object_mut()
+        .and_then(|o| o.remove(field))
+        .ok_or_else(|| ApiError::invalid(field, "is required"))?;
+    Ok((part, from_value(body)?))
+}
+
 /// An update: the full details and the version they were read at.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, utoipa::ToSchema)]
 pub struct UpdateMigrant {
     /// The `version` of the record the client read.
     pub version: i64,
     /// The new details.
-    #[serde(flatten)]
+    #[schema(inline)]
     pub details: MigrantInput,
 }
 
@@ -88,15 +100,15 @@ pub struct SearchParams {
     responses((status = 201, body = Registered), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
-    ApiJson(input): ApiJson<CreateMigrant>,
+    ApiJson(body): ApiJson<serde_json::Value>,
 ) -> ApiResult<(StatusCode, Json<Registered>)> {
+    let (site, input): (_, MigrantInput) = split_body(body, "site_id")?;
     let site = SiteId(
-        input
-            .site_id
-            .parse()
-            .map_err(|_| ApiError::invalid("site_id", "is not an identifier"))?,
+        site.as_str()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| ApiError::invalid("site_id", "is not an identifier"))?,
     );
-    let details = MigrantDetails::from(NewMigrant::parse(&input.details, state.today())?);
+    let details = MigrantDetails::from(NewMigrant::parse(&input, state.today())?);
     let (migrant, duplicates) = state
         .store
         .create_migrant(site, &details, state.now())
@@ -130,14 +142,18 @@ pub async fn get(
 pub async fn update(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    ApiJson(input): ApiJson<UpdateMigrant>,
+    ApiJson(body): ApiJson<serde_json::Value>,
 ) -> ApiResult<Json<Migrant>> {
     let id = MigrantId(path_id(&id, "migrant")?);
-    let details = MigrantDetails::from(NewMigrant::parse(&input.details, state.today())?);
+    let (version, input): (_, MigrantInput) = split_body(body, "version")?;
+    let version = version
+        .as_i64()
+        .ok_or_else(|| ApiError::invalid("version", "must be the whole number read"))?;
+    let details = MigrantDetails::from(NewMigrant::parse(&input, state.today())?);
     Ok(Json(
         state
             .store
-            .update_migrant(id, input.version, &details, state.now())
+            .update_migrant(id, version, &details, state.now())
             .await?,
     ))
 }

@@ -297,6 +297,24 @@ impl DscCertificate {
     }
 }
 
+/// OID of the X.520 `countryName` attribute.
+const OID_COUNTRY_NAME: &str = "2.5.4.6";
+
+/// The country (`C`, ISO 3166-1 alpha-2) in the subject of a DER X.509
+/// certificate, if it names one. A DSC's subject country is the country
+/// whose certificates it may sign.
+pub fn subject_country(der: &[u8]) -> Option<String> {
+    let cert = x509_cert::Certificate::from_der(der).ok()?;
+    cert.tbs_certificate
+        .subject
+        .0
+        .iter()
+        .flat_map(|rdn| rdn.0.iter())
+        .find(|atv| atv.oid.to_string() == OID_COUNTRY_NAME)
+        .and_then(|atv| std::str::from_utf8(atv.value.value()).ok())
+        .map(str::to_owned)
+}
+
 /// Lower-case hex of bytes (for diagnostics).
 pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()

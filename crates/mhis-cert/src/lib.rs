@@ -17,6 +17,7 @@
 //! records, themselves. Every input is bytes or text; no function panics on
 //! malformed input.
 
+pub mod bench;
 pub mod dcc;
 pub mod error;
 pub mod hcert;

@@ -20,7 +20,10 @@ impl CountryCode {
         if upper.len() != 2 || !upper.bytes().all(|b| b.is_ascii_uppercase()) {
             return Err(FieldError::new(
                 field,
-                format!("'{}' is not a two-letter ISO 3166-1 country code", raw.trim()),
+                format!(
+                    "'{}' is not a two-letter ISO 3166-1 country code",
+                    raw.trim()
+                ),
             ));
         }
         if isocountry::CountryCode::for_alpha2(&upper).is_err() {
@@ -73,7 +76,10 @@ mod tests {
     #[test]
     fn parses_assigned_codes() {
         assert_eq!(CountryCode::parse("c", "tj").unwrap().as_str(), "TJ");
-        assert_eq!(CountryCode::parse("c", "GB").unwrap().name(), "United Kingdom of Great Britain and Northern Ireland");
+        assert_eq!(
+            CountryCode::parse("c", "GB").unwrap().name(),
+            "United Kingdom of Great Britain and Northern Ireland"
+        );
     }
 
     #[test]

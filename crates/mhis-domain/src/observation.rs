@@ -155,16 +155,16 @@ impl NewObservation {
     ) -> Result<Self, FieldError> {
         let def = vocabulary.require("code", &input.code)?;
         let value = ObservationValue::parse("value", def, &input.value)?;
-        if let Some(unit) = &input.unit {
-            if def.unit.as_deref() != Some(unit.as_str()) {
-                return Err(FieldError::new(
-                    "unit",
-                    match &def.unit {
-                        Some(u) => format!("'{}' is recorded in '{u}', not '{unit}'", def.code),
-                        None => format!("'{}' takes no unit", def.code),
-                    },
-                ));
-            }
+        if let Some(unit) = &input.unit
+            && def.unit.as_deref() != Some(unit.as_str())
+        {
+            return Err(FieldError::new(
+                "unit",
+                match &def.unit {
+                    Some(u) => format!("'{}' is recorded in '{u}', not '{unit}'", def.code),
+                    None => format!("'{}' takes no unit", def.code),
+                },
+            ));
         }
         let observed_at = input.observed_at.unwrap_or(now);
         if observed_at > now + chrono::Duration::minutes(5) {
@@ -186,12 +186,18 @@ impl NewObservation {
         now: DateTime<Utc>,
     ) -> Result<Vec<Self>, FieldError> {
         if inputs.is_empty() {
-            return Err(FieldError::new("observations", "must hold at least one observation"));
+            return Err(FieldError::new(
+                "observations",
+                "must hold at least one observation",
+            ));
         }
         if inputs.len() > MAX_BATCH {
             return Err(FieldError::new(
                 "observations",
-                format!("holds {} observations; at most {MAX_BATCH} are allowed", inputs.len()),
+                format!(
+                    "holds {} observations; at most {MAX_BATCH} are allowed",
+                    inputs.len()
+                ),
             ));
         }
         let mut seen = std::collections::HashSet::new();
@@ -290,7 +296,10 @@ impl Correction {
             },
             now,
         )?;
-        Ok(Self { replacement, reason })
+        Ok(Self {
+            replacement,
+            reason,
+        })
     }
 }
 
@@ -314,15 +323,32 @@ mod tests {
 
     #[test]
     fn checks_values_against_their_code() {
-        assert_eq!(parse("cxr", json!("normal")).unwrap().value, ObservationValue::Coded("normal".into()));
-        assert_eq!(parse("tb.symptoms", json!(false)).unwrap().value, ObservationValue::Boolean(false));
-        assert_eq!(parse("tst.mm", json!(12)).unwrap().value, ObservationValue::Integer(12));
-        assert_eq!(parse("tst.mm", json!(12)).unwrap().unit.as_deref(), Some("mm"));
+        assert_eq!(
+            parse("cxr", json!("normal")).unwrap().value,
+            ObservationValue::Coded("normal".into())
+        );
+        assert_eq!(
+            parse("tb.symptoms", json!(false)).unwrap().value,
+            ObservationValue::Boolean(false)
+        );
+        assert_eq!(
+            parse("tst.mm", json!(12)).unwrap().value,
+            ObservationValue::Integer(12)
+        );
+        assert_eq!(
+            parse("tst.mm", json!(12)).unwrap().unit.as_deref(),
+            Some("mm")
+        );
 
         let e = parse("cxr", json!("cloudy")).unwrap_err();
         assert_eq!(e.field, "value");
         assert!(e.message.contains("suggestive_tb"), "{}", e.message);
-        assert!(parse("tst.mm", json!(-1)).unwrap_err().message.contains("outside the range"));
+        assert!(
+            parse("tst.mm", json!(-1))
+                .unwrap_err()
+                .message
+                .contains("outside the range")
+        );
         assert!(parse("tst.mm", json!(4.5)).is_err());
         assert!(parse("tb.symptoms", json!("yes")).is_err());
         assert_eq!(parse("nonsense", json!(true)).unwrap_err().field, "code");
@@ -344,7 +370,9 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(
-            NewObservation::parse_batch(&v, &dup, Utc::now()).unwrap_err().field,
+            NewObservation::parse_batch(&v, &dup, Utc::now())
+                .unwrap_err()
+                .field,
             "observations[1].code"
         );
         assert!(NewObservation::parse_batch(&v, &[], Utc::now()).is_err());
@@ -359,7 +387,12 @@ mod tests {
             unit: Some("[degF]".into()),
             observed_at: None,
         };
-        assert_eq!(NewObservation::parse(&v, &input, Utc::now()).unwrap_err().field, "unit");
+        assert_eq!(
+            NewObservation::parse(&v, &input, Utc::now())
+                .unwrap_err()
+                .field,
+            "unit"
+        );
     }
 
     #[test]
@@ -372,7 +405,10 @@ mod tests {
             ("examination.notes", json!("normal")),
         ] {
             let parsed = parse(code, value).unwrap().value;
-            assert_eq!(ObservationValue::from_stored(v.get(code), &parsed.to_json()), parsed);
+            assert_eq!(
+                ObservationValue::from_stored(v.get(code), &parsed.to_json()),
+                parsed
+            );
         }
     }
 }

@@ -140,10 +140,10 @@ impl Vocabulary {
                 ValueType::Decimal { min, max } if min > max => return Err(bad("min > max")),
                 _ => {}
             }
-            if let ValueType::Coded { values } = &def.value_type {
-                if let Some(v) = def.value_codings.keys().find(|v| !values.contains(v)) {
-                    return Err(bad(&format!("value_codings names unknown value '{v}'")));
-                }
+            if let ValueType::Coded { values } = &def.value_type
+                && let Some(v) = def.value_codings.keys().find(|v| !values.contains(v))
+            {
+                return Err(bad(&format!("value_codings names unknown value '{v}'")));
             }
             if codes.insert(def.code.clone(), def.clone()).is_some() {
                 return Err(bad("defined twice"));
@@ -167,8 +167,9 @@ impl Vocabulary {
 
     /// The definition of `code`, or an error naming `field`.
     pub fn require(&self, field: &str, code: &str) -> Result<&CodeDefinition, FieldError> {
-        self.get(code)
-            .ok_or_else(|| FieldError::new(field, format!("'{code}' is not a code of the vocabulary")))
+        self.get(code).ok_or_else(|| {
+            FieldError::new(field, format!("'{code}' is not a code of the vocabulary"))
+        })
     }
 
     /// Every definition, ordered by code.
@@ -186,12 +187,35 @@ mod tests {
         let v = Vocabulary::built_in();
         // Every fact of protocols.md §1.
         for code in [
-            "tb.symptoms", "tb.contact", "tb.previous", "hiv.known_positive", "pregnant", "cxr",
-            "igra", "tst.mm", "sputum.smear.1", "sputum.smear.2", "sputum.smear.3",
-            "sputum.culture.1", "sputum.culture.2", "sputum.culture.3", "xpert",
-            "tb.extrapulmonary", "tb.clinical_diagnosis", "tb.dot_completed", "hiv.a1",
-            "hiv.a2", "hiv.a3", "syphilis.screen", "syphilis.confirm", "syphilis.treated",
-            "leprosy.exam", "leprosy.confirmed", "narcology.drug_test", "hbsag", "anti_hcv",
+            "tb.symptoms",
+            "tb.contact",
+            "tb.previous",
+            "hiv.known_positive",
+            "pregnant",
+            "cxr",
+            "igra",
+            "tst.mm",
+            "sputum.smear.1",
+            "sputum.smear.2",
+            "sputum.smear.3",
+            "sputum.culture.1",
+            "sputum.culture.2",
+            "sputum.culture.3",
+            "xpert",
+            "tb.extrapulmonary",
+            "tb.clinical_diagnosis",
+            "tb.dot_completed",
+            "hiv.a1",
+            "hiv.a2",
+            "hiv.a3",
+            "syphilis.screen",
+            "syphilis.confirm",
+            "syphilis.treated",
+            "leprosy.exam",
+            "leprosy.confirmed",
+            "narcology.drug_test",
+            "hbsag",
+            "anti_hcv",
             "context.tb_incidence_per_100k",
         ] {
             assert!(v.get(code).is_some(), "missing {code}");
@@ -199,7 +223,10 @@ mod tests {
         let ValueType::Coded { values } = &v.get("sputum.culture.2").unwrap().value_type else {
             panic!("culture is coded");
         };
-        assert_eq!(values, &["mtb_positive", "negative", "ntm", "contaminated", "pending"]);
+        assert_eq!(
+            values,
+            &["mtb_positive", "negative", "ntm", "contaminated", "pending"]
+        );
     }
 
     #[test]
@@ -216,7 +243,12 @@ label = "A"
 section = "history"
 type = "boolean"
 "#;
-        assert!(Vocabulary::parse(dup).unwrap_err().0.contains("defined twice"));
+        assert!(
+            Vocabulary::parse(dup)
+                .unwrap_err()
+                .0
+                .contains("defined twice")
+        );
         let empty = "version = \"t\"\n[[code]]\ncode = \"a\"\nlabel = \"A\"\nsection = \"history\"\ntype = \"coded\"\nvalues = []\n";
         assert!(Vocabulary::parse(empty).is_err());
     }

@@ -15,6 +15,10 @@ pub struct Config {
     pub listen: String,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// A folder of protocol files to use instead of the built-in ones
+    /// (every `*.toml` below it is read).
+    #[serde(default)]
+    pub protocols_dir: Option<String>,
 }
 
 impl Default for Config {
@@ -23,6 +27,7 @@ impl Default for Config {
             database_url: "sqlite://mhis-data/mhis.db".into(),
             listen: "127.0.0.1:8080".into(),
             max_body_bytes: 1024 * 1024,
+            protocols_dir: None,
         }
     }
 }

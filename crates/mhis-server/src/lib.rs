@@ -11,9 +11,11 @@
 
 pub mod api;
 pub mod config;
+pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod openapi;
+pub mod protocols;
 pub mod routes;
 pub mod state;
 pub mod storage;

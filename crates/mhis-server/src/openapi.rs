@@ -13,6 +13,7 @@ use utoipa::OpenApi;
         crate::api::migrants::search,
         crate::api::assessments::create, crate::api::assessments::get,
         crate::api::assessments::list, crate::api::assessments::list_for_migrant,
+        crate::api::assessments::decision,
         crate::api::observations::record, crate::api::observations::list,
         crate::api::observations::get, crate::api::observations::correct,
         crate::api::vocabulary::list,

@@ -21,15 +21,25 @@ pub fn app(state: AppState) -> Router {
         .route("/sites/{id}", get(sites::get))
         .route("/migrants", get(migrants::search).post(migrants::create))
         .route("/migrants/{id}", get(migrants::get).put(migrants::update))
-        .route("/migrants/{id}/assessments", get(assessments::list_for_migrant))
-        .route("/assessments", get(assessments::list).post(assessments::create))
+        .route(
+            "/migrants/{id}/assessments",
+            get(assessments::list_for_migrant),
+        )
+        .route(
+            "/assessments",
+            get(assessments::list).post(assessments::create),
+        )
         .route("/assessments/{id}", get(assessments::get))
+        .route("/assessments/{id}/decision", get(assessments::decision))
         .route(
             "/assessments/{id}/observations",
             get(observations::list).post(observations::record),
         )
         .route("/observations/{id}", get(observations::get))
-        .route("/observations/{id}/correction", axum::routing::post(observations::correct))
+        .route(
+            "/observations/{id}/correction",
+            axum::routing::post(observations::correct),
+        )
         .route("/vocabulary", get(vocabulary::list))
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .fallback(|| async { ApiError::not_found("route") });

@@ -2,6 +2,7 @@
 //! and the clock.
 
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+use mhis_domain::protocol::ProtocolSet;
 use mhis_domain::vocabulary::Vocabulary;
 use mhis_store::Store;
 use std::sync::Arc;
@@ -16,8 +17,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// The observation vocabulary.
     pub vocabulary: Arc<Vocabulary>,
-    /// Identifiers of the protocols this deployment applies.
-    pub protocols: Arc<Vec<String>>,
+    /// The destination protocols this deployment applies.
+    pub protocols: Arc<ProtocolSet>,
     /// The clock.
     pub clock: Clock,
     /// Largest request body accepted, in bytes.
@@ -31,11 +32,7 @@ impl AppState {
         Self {
             store,
             vocabulary,
-            protocols: Arc::new(
-                ["us-cdc-ti-tb", "uk-pre-entry-tb", "ru-labour"]
-                    .map(String::from)
-                    .to_vec(),
-            ),
+            protocols: Arc::new(ProtocolSet::built_in()),
             clock: Arc::new(Utc::now),
             max_body_bytes: 1024 * 1024,
         }

@@ -23,12 +23,15 @@ pub async fn open(url: &str, vocabulary: Arc<Vocabulary>) -> Result<Arc<dyn Stor
             "unsupported database URL '{url}': use sqlite://PATH or postgres://…"
         )));
     }
-    if let Some(parent) = Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+    if let Some(parent) = Path::new(path)
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+    {
         std::fs::create_dir_all(parent)
             .map_err(|e| StoreError::Database(format!("creating {}: {e}", parent.display())))?;
     }
-    let store = mhis_store_sqlite::SqliteStore::connect(&format!("sqlite://{path}"), vocabulary)
-        .await?;
+    let store =
+        mhis_store_sqlite::SqliteStore::connect(&format!("sqlite://{path}"), vocabulary).await?;
     Ok(Arc::new(store))
 }
 

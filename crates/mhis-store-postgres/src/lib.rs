@@ -19,8 +19,8 @@ use mhis_store::{
     value_to_stored,
 };
 use mhis_store_sql::{
-    ASSESSMENT_COLUMNS, MIGRANT_COLUMNS, OBSERVATION_COLUMNS, SITE_COLUMNS, assessment_from_row, db_err,
-    migrant_from_row, observation_from_row, site_from_row,
+    ASSESSMENT_COLUMNS, MIGRANT_COLUMNS, OBSERVATION_COLUMNS, SITE_COLUMNS, assessment_from_row,
+    db_err, migrant_from_row, observation_from_row, site_from_row,
 };
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{Postgres, QueryBuilder, Row};
@@ -262,13 +262,12 @@ impl Store for PgStore {
             .push_bind(i64::from(page.per_page()))
             .push(" OFFSET ")
             .push_bind(page.offset() as i64);
-        let rows = select
-            .build()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?;
+        let rows = select.build().fetch_all(&self.pool).await.map_err(db_err)?;
         Ok(Page {
-            items: rows.iter().map(migrant_from_row).collect::<StoreResult<_>>()?,
+            items: rows
+                .iter()
+                .map(migrant_from_row)
+                .collect::<StoreResult<_>>()?,
             page: page.page(),
             per_page: page.per_page(),
             total: total as u64,
@@ -313,8 +312,18 @@ impl Store for PgStore {
     ) -> StoreResult<Assessment> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         for (field, entity, sql, id) in [
-            ("migrant_id", "migrant", "SELECT 1 FROM migrants WHERE id = $1", a.migrant_id.0),
-            ("site_id", "site", "SELECT 1 FROM sites WHERE id = $1", a.site_id.0),
+            (
+                "migrant_id",
+                "migrant",
+                "SELECT 1 FROM migrants WHERE id = $1",
+                a.migrant_id.0,
+            ),
+            (
+                "site_id",
+                "site",
+                "SELECT 1 FROM sites WHERE id = $1",
+                a.site_id.0,
+            ),
         ] {
             let exists = sqlx::query(sql)
                 .bind(id)
@@ -360,14 +369,16 @@ impl Store for PgStore {
     }
 
     async fn get_assessment(&self, id: AssessmentId) -> StoreResult<Assessment> {
-        let row = sqlx::query(&format!("SELECT {ASSESSMENT_COLUMNS} FROM assessments WHERE id = $1"))
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_err)?
-            .ok_or(StoreError::NotFound {
-                entity: "assessment",
-            })?;
+        let row = sqlx::query(&format!(
+            "SELECT {ASSESSMENT_COLUMNS} FROM assessments WHERE id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound {
+            entity: "assessment",
+        })?;
         assessment_from_row(&row)
     }
 
@@ -387,7 +398,8 @@ impl Store for PgStore {
                 qb.push(" AND status = ").push_bind(s.as_str());
             }
         };
-        let mut count = QueryBuilder::<Postgres>::new("SELECT COUNT(*) FROM assessments WHERE 1 = 1");
+        let mut count =
+            QueryBuilder::<Postgres>::new("SELECT COUNT(*) FROM assessments WHERE 1 = 1");
         push_filter(&mut count);
         let total: i64 = count
             .build()
@@ -405,13 +417,12 @@ impl Store for PgStore {
             .push_bind(i64::from(page.per_page()))
             .push(" OFFSET ")
             .push_bind(page.offset() as i64);
-        let rows = select
-            .build()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_err)?;
+        let rows = select.build().fetch_all(&self.pool).await.map_err(db_err)?;
         Ok(Page {
-            items: rows.iter().map(assessment_from_row).collect::<StoreResult<_>>()?,
+            items: rows
+                .iter()
+                .map(assessment_from_row)
+                .collect::<StoreResult<_>>()?,
             page: page.page(),
             per_page: page.per_page(),
             total: total as u64,
@@ -516,12 +527,14 @@ impl Store for PgStore {
         let new = mhis_store::correcting_observation(&old, correction, actor, now)?;
         // Link first: the unique index allows one current row per code, and
         // the deferred foreign key lets the link name the row inserted next.
-        sqlx::query("UPDATE observations SET superseded_by = $1 WHERE id = $2 AND superseded_by IS NULL")
-            .bind(new.id.0)
-            .bind(old.id.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        sqlx::query(
+            "UPDATE observations SET superseded_by = $1 WHERE id = $2 AND superseded_by IS NULL",
+        )
+        .bind(new.id.0)
+        .bind(old.id.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
         sqlx::query(&format!(
             "INSERT INTO observations ({OBSERVATION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         ))

@@ -24,8 +24,8 @@ use mhis_store::{
     value_to_stored,
 };
 use mhis_store_sql::{
-    ASSESSMENT_COLUMNS, MIGRANT_COLUMNS, OBSERVATION_COLUMNS, SITE_COLUMNS, assessment_from_row, db_err,
-    migrant_from_row, observation_from_row, site_from_row,
+    ASSESSMENT_COLUMNS, MIGRANT_COLUMNS, OBSERVATION_COLUMNS, SITE_COLUMNS, assessment_from_row,
+    db_err, migrant_from_row, observation_from_row, site_from_row,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
@@ -291,7 +291,10 @@ impl Store for SqliteStore {
             .await
             .map_err(db_err)?;
         Ok(Page {
-            items: rows.iter().map(migrant_from_row).collect::<StoreResult<_>>()?,
+            items: rows
+                .iter()
+                .map(migrant_from_row)
+                .collect::<StoreResult<_>>()?,
             page: page.page(),
             per_page: page.per_page(),
             total: total as u64,
@@ -336,8 +339,18 @@ impl Store for SqliteStore {
     ) -> StoreResult<Assessment> {
         let mut tx = self.writer.begin().await.map_err(db_err)?;
         for (field, entity, sql, id) in [
-            ("migrant_id", "migrant", "SELECT 1 FROM migrants WHERE id = ?", a.migrant_id.0),
-            ("site_id", "site", "SELECT 1 FROM sites WHERE id = ?", a.site_id.0),
+            (
+                "migrant_id",
+                "migrant",
+                "SELECT 1 FROM migrants WHERE id = ?",
+                a.migrant_id.0,
+            ),
+            (
+                "site_id",
+                "site",
+                "SELECT 1 FROM sites WHERE id = ?",
+                a.site_id.0,
+            ),
         ] {
             let exists = sqlx::query(sql)
                 .bind(id)
@@ -383,14 +396,16 @@ impl Store for SqliteStore {
     }
 
     async fn get_assessment(&self, id: AssessmentId) -> StoreResult<Assessment> {
-        let row = sqlx::query(&format!("SELECT {ASSESSMENT_COLUMNS} FROM assessments WHERE id = ?"))
-            .bind(id.0)
-            .fetch_optional(&self.readers)
-            .await
-            .map_err(db_err)?
-            .ok_or(StoreError::NotFound {
-                entity: "assessment",
-            })?;
+        let row = sqlx::query(&format!(
+            "SELECT {ASSESSMENT_COLUMNS} FROM assessments WHERE id = ?"
+        ))
+        .bind(id.0)
+        .fetch_optional(&self.readers)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound {
+            entity: "assessment",
+        })?;
         assessment_from_row(&row)
     }
 
@@ -434,7 +449,10 @@ impl Store for SqliteStore {
             .await
             .map_err(db_err)?;
         Ok(Page {
-            items: rows.iter().map(assessment_from_row).collect::<StoreResult<_>>()?,
+            items: rows
+                .iter()
+                .map(assessment_from_row)
+                .collect::<StoreResult<_>>()?,
             page: page.page(),
             per_page: page.per_page(),
             total: total as u64,
@@ -539,12 +557,14 @@ impl Store for SqliteStore {
         let new = mhis_store::correcting_observation(&old, correction, actor, now)?;
         // Link first: the unique index allows one current row per code, and
         // the deferred foreign key lets the link name the row inserted next.
-        sqlx::query("UPDATE observations SET superseded_by = ? WHERE id = ? AND superseded_by IS NULL")
-            .bind(new.id.0)
-            .bind(old.id.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        sqlx::query(
+            "UPDATE observations SET superseded_by = ? WHERE id = ? AND superseded_by IS NULL",
+        )
+        .bind(new.id.0)
+        .bind(old.id.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
         sqlx::query(&format!(
             "INSERT INTO observations ({OBSERVATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         ))

@@ -209,10 +209,11 @@ pub fn value_from_stored(text: &str) -> StoreResult<Json> {
 /// Classifies why a stored record matched a duplicate query.
 pub fn duplicate_candidate(details: &MigrantDetails, migrant: Migrant) -> DuplicateCandidate {
     let mut reasons = Vec::new();
-    if let (Some(a), Some(b)) = (&details.document, &migrant.details.document) {
-        if a.number == b.number && a.issuing_country == b.issuing_country {
-            reasons.push(DuplicateReason::SameDocument);
-        }
+    if let (Some(a), Some(b)) = (&details.document, &migrant.details.document)
+        && a.number == b.number
+        && a.issuing_country == b.issuing_country
+    {
+        reasons.push(DuplicateReason::SameDocument);
     }
     let overlap = details.birth_date.earliest() <= migrant.details.birth_date.latest()
         && details.birth_date.latest() >= migrant.details.birth_date.earliest();

@@ -47,328 +47,587 @@ async fn open_assessment(app: &TestApp, migrant: &str, site: &str, protocol: &st
     body["id"].as_str().unwrap().to_owned()
 }
 
-story!(a_clerk_registers_and_finds_a_migrant_in_either_script, |app: TestApp| async move {
-    let site = site(&app, "TJ-DYU-01").await;
-    let created = register(&app, &rakhimov(&site)).await;
-    let m = &created["migrant"];
-    assert_eq!(m["family_name"], "Рахимов");
-    assert_eq!(m["family_name_latin"], "Rakhimov");
-    assert_eq!(m["given_names_latin"], "Shukhrat");
-    assert_eq!(m["document"]["number"], "400123456");
-    assert_eq!(m["registration_number"], "TJ-DYU-01-000001");
-    assert_eq!(m["version"], 1);
-    assert_eq!(created["possible_duplicates"], json!([]));
-    let id = m["id"].as_str().unwrap();
+story!(
+    a_clerk_registers_and_finds_a_migrant_in_either_script,
+    |app: TestApp| async move {
+        let site = site(&app, "TJ-DYU-01").await;
+        let created = register(&app, &rakhimov(&site)).await;
+        let m = &created["migrant"];
+        assert_eq!(m["family_name"], "Рахимов");
+        assert_eq!(m["family_name_latin"], "Rakhimov");
+        assert_eq!(m["given_names_latin"], "Shukhrat");
+        assert_eq!(m["document"]["number"], "400123456");
+        assert_eq!(m["registration_number"], "TJ-DYU-01-000001");
+        assert_eq!(m["version"], 1);
+        assert_eq!(created["possible_duplicates"], json!([]));
+        let id = m["id"].as_str().unwrap();
 
-    // Somebody else, to prove searches filter.
-    let mut other = rakhimov(&site);
-    other["family_name"] = json!("Юсупова");
-    other["given_names"] = json!("Малика");
-    other["sex"] = json!("female");
-    other["birth_date"] = json!("1995");
-    other["document"] = json!({"kind": "passport", "number": "500111", "issuing_country": "TJ"});
-    let other = register(&app, &other).await;
-    assert_eq!(other["migrant"]["registration_number"], "TJ-DYU-01-000002");
-    assert_eq!(other["migrant"]["family_name_latin"], "Iusupova");
+        // Somebody else, to prove searches filter.
+        let mut other = rakhimov(&site);
+        other["family_name"] = json!("Юсупова");
+        other["given_names"] = json!("Малика");
+        other["sex"] = json!("female");
+        other["birth_date"] = json!("1995");
+        other["document"] =
+            json!({"kind": "passport", "number": "500111", "issuing_country": "TJ"});
+        let other = register(&app, &other).await;
+        assert_eq!(other["migrant"]["registration_number"], "TJ-DYU-01-000002");
+        assert_eq!(other["migrant"]["family_name_latin"], "Iusupova");
 
-    for query in ["Рахимов", "rakhimov", "RAHIMOV", "Rakhimov%20Shukhrat", "шухрат", "рахим"] {
-        let page = app.get(&format!("/api/v1/migrants?name={query}")).await.expect(200);
-        assert_eq!(page["total"], 1, "query {query}: {page}");
-        assert_eq!(page["items"][0]["id"], id, "query {query}");
-    }
-    // An Uzbek-style Latin spelling finds the ICAO one.
-    let page = app.get("/api/v1/migrants?name=Yusupova").await.expect(200);
-    assert_eq!(page["items"][0]["family_name"], "Юсупова");
+        for query in [
+            "Рахимов",
+            "rakhimov",
+            "RAHIMOV",
+            "Rakhimov%20Shukhrat",
+            "шухрат",
+            "рахим",
+        ] {
+            let page = app
+                .get(&format!("/api/v1/migrants?name={query}"))
+                .await
+                .expect(200);
+            assert_eq!(page["total"], 1, "query {query}: {page}");
+            assert_eq!(page["items"][0]["id"], id, "query {query}");
+        }
+        // An Uzbek-style Latin spelling finds the ICAO one.
+        let page = app.get("/api/v1/migrants?name=Yusupova").await.expect(200);
+        assert_eq!(page["items"][0]["family_name"], "Юсупова");
 
-    let page = app.get("/api/v1/migrants?document_number=400-123456").await.expect(200);
-    assert_eq!(page["total"], 1);
-    // A full birth date matches a year-only record; a year matches both.
-    let page = app.get("/api/v1/migrants?birth_date=1995-03-04").await.expect(200);
-    assert_eq!(page["items"][0]["family_name"], "Юсупова");
-    let page = app.get("/api/v1/migrants?birth_date=1990").await.expect(200);
-    assert_eq!(page["total"], 1);
-    let page = app.get("/api/v1/migrants?name=Smith").await.expect(200);
-    assert_eq!(page["total"], 0);
-
-    // Pagination: newest first, totals across pages.
-    let page = app.get("/api/v1/migrants?per_page=1&page=2").await.expect(200);
-    assert_eq!(page["total"], 2);
-    assert_eq!(page["items"].as_array().unwrap().len(), 1);
-    assert_eq!(page["items"][0]["id"], id);
-
-    let fetched = app.get(&format!("/api/v1/migrants/{id}")).await.expect(200);
-    assert_eq!(&fetched, m);
-});
-
-story!(a_possible_duplicate_is_reported_but_not_blocked, |app: TestApp| async move {
-    let site = site(&app, "TJ-KHJ-01").await;
-    let first = register(&app, &rakhimov(&site)).await;
-    let first_id = first["migrant"]["id"].clone();
-
-    // Same passport, spelt in Latin.
-    let mut same_doc = rakhimov(&site);
-    same_doc["family_name"] = json!("RAKHIMOV");
-    same_doc["given_names"] = json!("SHUKHRAT");
-    let second = register(&app, &same_doc).await;
-    let dups = second["possible_duplicates"].as_array().unwrap();
-    assert_eq!(dups.len(), 1);
-    assert_eq!(dups[0]["migrant"]["id"], first_id);
-    assert_eq!(dups[0]["reasons"], json!(["same_document", "same_name_and_birth_date"]));
-
-    // No document, but the same names and a compatible partial birth date.
-    let mut same_name = rakhimov(&site);
-    same_name.as_object_mut().unwrap().remove("document");
-    same_name["birth_date"] = json!("1990-06");
-    let third = register(&app, &same_name).await;
-    let dups = third["possible_duplicates"].as_array().unwrap();
-    assert_eq!(dups.len(), 2);
-    assert!(dups.iter().all(|d| d["reasons"] == json!(["same_name_and_birth_date"])));
-
-    // A different birth year is not a duplicate.
-    let mut other = same_name.clone();
-    other["birth_date"] = json!("1991-06-01");
-    assert_eq!(register(&app, &other).await["possible_duplicates"], json!([]));
-
-    let all = app.get("/api/v1/migrants?name=Rakhimov").await.expect(200);
-    assert_eq!(all["total"], 4, "every registration was stored");
-});
-
-story!(an_update_needs_the_current_version_and_valid_details, |app: TestApp| async move {
-    let site = site(&app, "UZ-TAS-01").await;
-    let created = register(&app, &rakhimov(&site)).await;
-    let id = created["migrant"]["id"].as_str().unwrap().to_owned();
-    let path = format!("/api/v1/migrants/{id}");
-
-    let mut update = rakhimov(&site);
-    update.as_object_mut().unwrap().remove("site_id");
-    update["version"] = json!(1);
-    update["phone"] = json!("+992 90 000 00 00");
-    let updated = app.put(&path, &update).await.expect(200);
-    assert_eq!(updated["version"], 2);
-    assert_eq!(updated["phone"], "+992900000000");
-    assert_eq!(updated["registration_number"], created["migrant"]["registration_number"]);
-
-    // A second writer who read version 1 is refused, and changes nothing.
-    update["phone"] = json!("+992 11 111 11 11");
-    app.put(&path, &update).await.expect_error(409, Some("version"));
-    // Invalid details are refused with their field, and change nothing.
-    update["version"] = json!(2);
-    update["birth_date"] = json!("1990-02-30");
-    app.put(&path, &update).await.expect_error(422, Some("birth_date"));
-    let now = app.get(&path).await.expect(200);
-    assert_eq!(now["phone"], "+992900000000");
-    assert_eq!(now["birth_date"], "1990-06-01");
-
-    let missing = format!("/api/v1/migrants/{}", uuid::Uuid::now_v7());
-    update["birth_date"] = json!("1990");
-    app.put(&missing, &update).await.expect_error(404, None);
-    app.get(&missing).await.expect_error(404, None);
-    app.get("/api/v1/migrants/not-an-id").await.expect_error(404, None);
-});
-
-story!(assessments_are_opened_and_listed, |app: TestApp| async move {
-    let a = site(&app, "KG-BIS-01").await;
-    let b = site(&app, "KG-OSH-01").await;
-    let m = register(&app, &rakhimov(&a)).await["migrant"]["id"].as_str().unwrap().to_owned();
-    let first = open_assessment(&app, &m, &a, "ru-labour").await;
-    let second = open_assessment(&app, &m, &b, "us-cdc-ti-tb").await;
-
-    let got = app.get(&format!("/api/v1/assessments/{first}")).await.expect(200);
-    assert_eq!(got["status"], "open");
-    assert_eq!(got["protocol"], "ru-labour");
-    assert_eq!(got["destination"], "RU");
-
-    let by_migrant = app.get(&format!("/api/v1/migrants/{m}/assessments")).await.expect(200);
-    assert_eq!(by_migrant["total"], 2);
-    assert_eq!(by_migrant["items"][0]["id"], second, "newest first");
-    let by_site = app.get(&format!("/api/v1/assessments?site_id={b}")).await.expect(200);
-    assert_eq!(by_site["total"], 1);
-    assert_eq!(by_site["items"][0]["id"], second);
-    let open = app.get("/api/v1/assessments?status=open").await.expect(200);
-    assert_eq!(open["total"], 2);
-    let finalised = app.get("/api/v1/assessments?status=finalised").await.expect(200);
-    assert_eq!(finalised["total"], 0);
-    app.get("/api/v1/assessments?status=closed").await.expect_error(422, Some("status"));
-    app.get("/api/v1/assessments?site_id=x").await.expect_error(422, Some("site_id"));
-
-    // Bad input names the field and stores nothing.
-    let bad = |field: &str, value: Value| {
-        let mut body = json!({"migrant_id": m, "site_id": a, "purpose": "labour",
-                              "destination": "RU", "protocol": "ru-labour"});
-        body[field] = value;
-        body
-    };
-    for (field, value, expected) in [
-        ("protocol", json!("fr-labour"), "protocol"),
-        ("purpose", json!("tourism"), "purpose"),
-        ("destination", json!("RUS"), "destination"),
-        ("assessment_date", json!("2026-13-01"), "assessment_date"),
-        ("migrant_id", json!(uuid::Uuid::now_v7().to_string()), "migrant_id"),
-        ("site_id", json!(uuid::Uuid::now_v7().to_string()), "site_id"),
-    ] {
-        app.post("/api/v1/assessments", &bad(field, value))
+        let page = app
+            .get("/api/v1/migrants?document_number=400-123456")
             .await
-            .expect_error(422, Some(expected));
+            .expect(200);
+        assert_eq!(page["total"], 1);
+        // A full birth date matches a year-only record; a year matches both.
+        let page = app
+            .get("/api/v1/migrants?birth_date=1995-03-04")
+            .await
+            .expect(200);
+        assert_eq!(page["items"][0]["family_name"], "Юсупова");
+        let page = app
+            .get("/api/v1/migrants?birth_date=1990")
+            .await
+            .expect(200);
+        assert_eq!(page["total"], 1);
+        let page = app.get("/api/v1/migrants?name=Smith").await.expect(200);
+        assert_eq!(page["total"], 0);
+
+        // Pagination: newest first, totals across pages.
+        let page = app
+            .get("/api/v1/migrants?per_page=1&page=2")
+            .await
+            .expect(200);
+        assert_eq!(page["total"], 2);
+        assert_eq!(page["items"].as_array().unwrap().len(), 1);
+        assert_eq!(page["items"][0]["id"], id);
+
+        let fetched = app.get(&format!("/api/v1/migrants/{id}")).await.expect(200);
+        assert_eq!(&fetched, m);
     }
-    let mut missing = bad("purpose", json!("labour"));
-    missing.as_object_mut().unwrap().remove("destination");
-    app.post("/api/v1/assessments", &missing).await.expect_error(422, Some("destination"));
-    let all = app.get(&format!("/api/v1/migrants/{m}/assessments")).await.expect(200);
-    assert_eq!(all["total"], 2, "no refused assessment was stored");
-});
+);
 
-story!(results_are_recorded_all_or_nothing_and_corrected_with_history, |app: TestApp| async move {
-    let s = site(&app, "TJ-DYU-02").await;
-    let m = register(&app, &rakhimov(&s)).await["migrant"]["id"].as_str().unwrap().to_owned();
-    let a = open_assessment(&app, &m, &s, "us-cdc-ti-tb").await;
-    let path = format!("/api/v1/assessments/{a}/observations");
+story!(
+    a_possible_duplicate_is_reported_but_not_blocked,
+    |app: TestApp| async move {
+        let site = site(&app, "TJ-KHJ-01").await;
+        let first = register(&app, &rakhimov(&site)).await;
+        let first_id = first["migrant"]["id"].clone();
 
-    // One bad value fails the whole batch, naming the item and field.
-    let err = app
-        .post(&path, &json!({"observations": [
-            {"code": "tb.symptoms", "value": false},
-            {"code": "cxr", "value": "cloudy"}
-        ]}))
-        .await
-        .expect_error(422, Some("observations[1].value"));
-    assert!(err["message"].as_str().unwrap().contains("suggestive_tb"));
-    app.post(&path, &json!({"observations": [{"code": "tb.sneezes", "value": true}]}))
+        // Same passport, spelt in Latin.
+        let mut same_doc = rakhimov(&site);
+        same_doc["family_name"] = json!("RAKHIMOV");
+        same_doc["given_names"] = json!("SHUKHRAT");
+        let second = register(&app, &same_doc).await;
+        let dups = second["possible_duplicates"].as_array().unwrap();
+        assert_eq!(dups.len(), 1);
+        assert_eq!(dups[0]["migrant"]["id"], first_id);
+        assert_eq!(
+            dups[0]["reasons"],
+            json!(["same_document", "same_name_and_birth_date"])
+        );
+
+        // No document, but the same names and a compatible partial birth date.
+        let mut same_name = rakhimov(&site);
+        same_name.as_object_mut().unwrap().remove("document");
+        same_name["birth_date"] = json!("1990-06");
+        let third = register(&app, &same_name).await;
+        let dups = third["possible_duplicates"].as_array().unwrap();
+        assert_eq!(dups.len(), 2);
+        assert!(
+            dups.iter()
+                .all(|d| d["reasons"] == json!(["same_name_and_birth_date"]))
+        );
+
+        // A different birth year is not a duplicate.
+        let mut other = same_name.clone();
+        other["birth_date"] = json!("1991-06-01");
+        assert_eq!(
+            register(&app, &other).await["possible_duplicates"],
+            json!([])
+        );
+
+        let all = app.get("/api/v1/migrants?name=Rakhimov").await.expect(200);
+        assert_eq!(all["total"], 4, "every registration was stored");
+    }
+);
+
+story!(
+    an_update_needs_the_current_version_and_valid_details,
+    |app: TestApp| async move {
+        let site = site(&app, "UZ-TAS-01").await;
+        let created = register(&app, &rakhimov(&site)).await;
+        let id = created["migrant"]["id"].as_str().unwrap().to_owned();
+        let path = format!("/api/v1/migrants/{id}");
+
+        let mut update = rakhimov(&site);
+        update.as_object_mut().unwrap().remove("site_id");
+        update["version"] = json!(1);
+        update["phone"] = json!("+992 90 000 00 00");
+        let updated = app.put(&path, &update).await.expect(200);
+        assert_eq!(updated["version"], 2);
+        assert_eq!(updated["phone"], "+992900000000");
+        assert_eq!(
+            updated["registration_number"],
+            created["migrant"]["registration_number"]
+        );
+
+        // A second writer who read version 1 is refused, and changes nothing.
+        update["phone"] = json!("+992 11 111 11 11");
+        app.put(&path, &update)
+            .await
+            .expect_error(409, Some("version"));
+        // Invalid details are refused with their field, and change nothing.
+        update["version"] = json!(2);
+        update["birth_date"] = json!("1990-02-30");
+        app.put(&path, &update)
+            .await
+            .expect_error(422, Some("birth_date"));
+        let now = app.get(&path).await.expect(200);
+        assert_eq!(now["phone"], "+992900000000");
+        assert_eq!(now["birth_date"], "1990-06-01");
+
+        let missing = format!("/api/v1/migrants/{}", uuid::Uuid::now_v7());
+        update["birth_date"] = json!("1990");
+        app.put(&missing, &update).await.expect_error(404, None);
+        app.get(&missing).await.expect_error(404, None);
+        app.get("/api/v1/migrants/not-an-id")
+            .await
+            .expect_error(404, None);
+    }
+);
+
+story!(
+    assessments_are_opened_and_listed,
+    |app: TestApp| async move {
+        let a = site(&app, "KG-BIS-01").await;
+        let b = site(&app, "KG-OSH-01").await;
+        let m = register(&app, &rakhimov(&a)).await["migrant"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let first = open_assessment(&app, &m, &a, "ru-labour").await;
+        let second = open_assessment(&app, &m, &b, "us-cdc-ti-tb").await;
+
+        let got = app
+            .get(&format!("/api/v1/assessments/{first}"))
+            .await
+            .expect(200);
+        assert_eq!(got["status"], "open");
+        assert_eq!(got["protocol"], "ru-labour");
+        assert_eq!(got["destination"], "RU");
+
+        let by_migrant = app
+            .get(&format!("/api/v1/migrants/{m}/assessments"))
+            .await
+            .expect(200);
+        assert_eq!(by_migrant["total"], 2);
+        assert_eq!(by_migrant["items"][0]["id"], second, "newest first");
+        let by_site = app
+            .get(&format!("/api/v1/assessments?site_id={b}"))
+            .await
+            .expect(200);
+        assert_eq!(by_site["total"], 1);
+        assert_eq!(by_site["items"][0]["id"], second);
+        let open = app.get("/api/v1/assessments?status=open").await.expect(200);
+        assert_eq!(open["total"], 2);
+        let finalised = app
+            .get("/api/v1/assessments?status=finalised")
+            .await
+            .expect(200);
+        assert_eq!(finalised["total"], 0);
+        app.get("/api/v1/assessments?status=closed")
+            .await
+            .expect_error(422, Some("status"));
+        app.get("/api/v1/assessments?site_id=x")
+            .await
+            .expect_error(422, Some("site_id"));
+
+        // Bad input names the field and stores nothing.
+        let bad = |field: &str, value: Value| {
+            let mut body = json!({"migrant_id": m, "site_id": a, "purpose": "labour",
+                              "destination": "RU", "protocol": "ru-labour"});
+            body[field] = value;
+            body
+        };
+        for (field, value, expected) in [
+            ("protocol", json!("fr-labour"), "protocol"),
+            ("purpose", json!("tourism"), "purpose"),
+            ("destination", json!("RUS"), "destination"),
+            ("assessment_date", json!("2026-13-01"), "assessment_date"),
+            (
+                "migrant_id",
+                json!(uuid::Uuid::now_v7().to_string()),
+                "migrant_id",
+            ),
+            (
+                "site_id",
+                json!(uuid::Uuid::now_v7().to_string()),
+                "site_id",
+            ),
+        ] {
+            app.post("/api/v1/assessments", &bad(field, value))
+                .await
+                .expect_error(422, Some(expected));
+        }
+        let mut missing = bad("purpose", json!("labour"));
+        missing.as_object_mut().unwrap().remove("destination");
+        app.post("/api/v1/assessments", &missing)
+            .await
+            .expect_error(422, Some("destination"));
+        let all = app
+            .get(&format!("/api/v1/migrants/{m}/assessments"))
+            .await
+            .expect(200);
+        assert_eq!(all["total"], 2, "no refused assessment was stored");
+    }
+);
+
+story!(
+    results_are_recorded_all_or_nothing_and_corrected_with_history,
+    |app: TestApp| async move {
+        let s = site(&app, "TJ-DYU-02").await;
+        let m = register(&app, &rakhimov(&s)).await["migrant"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let a = open_assessment(&app, &m, &s, "us-cdc-ti-tb").await;
+        let path = format!("/api/v1/assessments/{a}/observations");
+
+        // One bad value fails the whole batch, naming the item and field.
+        let err = app
+            .post(
+                &path,
+                &json!({"observations": [
+                    {"code": "tb.symptoms", "value": false},
+                    {"code": "cxr", "value": "cloudy"}
+                ]}),
+            )
+            .await
+            .expect_error(422, Some("observations[1].value"));
+        assert!(err["message"].as_str().unwrap().contains("suggestive_tb"));
+        app.post(
+            &path,
+            &json!({"observations": [{"code": "tb.sneezes", "value": true}]}),
+        )
         .await
         .expect_error(422, Some("observations[0].code"));
-    app.post(&path, &json!({"observations": [{"code": "tst.mm", "value": "12"}]}))
+        app.post(
+            &path,
+            &json!({"observations": [{"code": "tst.mm", "value": "12"}]}),
+        )
         .await
         .expect_error(422, Some("observations[0].value"));
-    app.post(&path, &json!({"observations": [{"code": "tst.mm", "value": 12, "unit": "cm"}]}))
+        app.post(
+            &path,
+            &json!({"observations": [{"code": "tst.mm", "value": 12, "unit": "cm"}]}),
+        )
         .await
         .expect_error(422, Some("observations[0].unit"));
-    assert_eq!(app.get(&path).await.expect(200)["observations"], json!([]));
+        assert_eq!(app.get(&path).await.expect(200)["observations"], json!([]));
 
-    let stored = app
-        .post(&path, &json!({"observations": [
-            {"code": "tb.symptoms", "value": false},
-            {"code": "tb.contact", "value": false},
-            {"code": "tb.previous", "value": "none"},
-            {"code": "hiv.known_positive", "value": false},
-            {"code": "cxr", "value": "normal"},
-            {"code": "tst.mm", "value": 4},
-            {"code": "body_temperature", "value": 36.6, "unit": "Cel"}
-        ]}))
-        .await
-        .expect(201);
-    let stored = stored["observations"].as_array().unwrap();
-    assert_eq!(stored.len(), 7);
-    assert_eq!(stored[5]["unit"], "mm");
-    assert_eq!(stored[6]["value"], 36.6);
-    let cxr_id = stored[4]["id"].as_str().unwrap().to_owned();
+        let stored = app
+            .post(
+                &path,
+                &json!({"observations": [
+                    {"code": "tb.symptoms", "value": false},
+                    {"code": "tb.contact", "value": false},
+                    {"code": "tb.previous", "value": "none"},
+                    {"code": "hiv.known_positive", "value": false},
+                    {"code": "cxr", "value": "normal"},
+                    {"code": "tst.mm", "value": 4},
+                    {"code": "body_temperature", "value": 36.6, "unit": "Cel"}
+                ]}),
+            )
+            .await
+            .expect(201);
+        let stored = stored["observations"].as_array().unwrap();
+        assert_eq!(stored.len(), 7);
+        assert_eq!(stored[5]["unit"], "mm");
+        assert_eq!(stored[6]["value"], 36.6);
+        let cxr_id = stored[4]["id"].as_str().unwrap().to_owned();
 
-    // A second value for a recorded code is a conflict: it must be a correction.
-    app.post(&path, &json!({"observations": [
-            {"code": "igra", "value": "negative"},
-            {"code": "cxr", "value": "suggestive_tb"}
-        ]}))
+        // A second value for a recorded code is a conflict: it must be a correction.
+        app.post(
+            &path,
+            &json!({"observations": [
+                {"code": "igra", "value": "negative"},
+                {"code": "cxr", "value": "suggestive_tb"}
+            ]}),
+        )
         .await
         .expect_error(409, Some("observations[1].code"));
-    assert_eq!(app.get(&path).await.expect(200)["observations"].as_array().unwrap().len(), 7);
+        assert_eq!(
+            app.get(&path).await.expect(200)["observations"]
+                .as_array()
+                .unwrap()
+                .len(),
+            7
+        );
 
-    // Correct the reading: the new value is current, the old one is history.
-    let correction = format!("/api/v1/observations/{cxr_id}/correction");
-    app.post(&correction, &json!({"value": "suggestive_tb"}))
-        .await
-        .expect_error(422, Some("reason"));
-    app.post(&correction, &json!({"value": "blurry", "reason": "re-read"}))
+        // Correct the reading: the new value is current, the old one is history.
+        let correction = format!("/api/v1/observations/{cxr_id}/correction");
+        app.post(&correction, &json!({"value": "suggestive_tb"}))
+            .await
+            .expect_error(422, Some("reason"));
+        app.post(
+            &correction,
+            &json!({"value": "blurry", "reason": "re-read"}),
+        )
         .await
         .expect_error(422, Some("value"));
-    let new = app
-        .post(&correction, &json!({"value": "suggestive_tb", "reason": "second reader"}))
-        .await
-        .expect(201);
-    assert_eq!(new["supersedes"], cxr_id.as_str());
-    assert_eq!(new["correction_reason"], "second reader");
-    let current = app.get(&path).await.expect(200);
-    let cxr: Vec<&Value> = current["observations"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|o| o["code"] == "cxr")
-        .collect();
-    assert_eq!(cxr.len(), 1);
-    assert_eq!(cxr[0]["value"], "suggestive_tb");
-    let history = app.get(&format!("{path}?history=true")).await.expect(200);
-    assert_eq!(history["observations"].as_array().unwrap().len(), 8);
-    let old = app.get(&format!("/api/v1/observations/{cxr_id}")).await.expect(200);
-    assert_eq!(old["value"], "normal");
-    assert_eq!(old["superseded_by"], new["id"]);
+        let new = app
+            .post(
+                &correction,
+                &json!({"value": "suggestive_tb", "reason": "second reader"}),
+            )
+            .await
+            .expect(201);
+        assert_eq!(new["supersedes"], cxr_id.as_str());
+        assert_eq!(new["correction_reason"], "second reader");
+        let current = app.get(&path).await.expect(200);
+        let cxr: Vec<&Value> = current["observations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|o| o["code"] == "cxr")
+            .collect();
+        assert_eq!(cxr.len(), 1);
+        assert_eq!(cxr[0]["value"], "suggestive_tb");
+        let history = app.get(&format!("{path}?history=true")).await.expect(200);
+        assert_eq!(history["observations"].as_array().unwrap().len(), 8);
+        let old = app
+            .get(&format!("/api/v1/observations/{cxr_id}"))
+            .await
+            .expect(200);
+        assert_eq!(old["value"], "normal");
+        assert_eq!(old["superseded_by"], new["id"]);
 
-    // History cannot be corrected twice.
-    app.post(&correction, &json!({"value": "normal", "reason": "again"}))
-        .await
-        .expect_error(409, Some("id"));
-    let unknown = format!("/api/v1/assessments/{}/observations", uuid::Uuid::now_v7());
-    app.post(&unknown, &json!({"observations": [{"code": "cxr", "value": "normal"}]}))
+        // History cannot be corrected twice.
+        app.post(&correction, &json!({"value": "normal", "reason": "again"}))
+            .await
+            .expect_error(409, Some("id"));
+        let unknown = format!("/api/v1/assessments/{}/observations", uuid::Uuid::now_v7());
+        app.post(
+            &unknown,
+            &json!({"observations": [{"code": "cxr", "value": "normal"}]}),
+        )
         .await
         .expect_error(404, None);
-});
+    }
+);
 
-story!(bad_requests_get_a_clear_error_and_write_nothing, |app: TestApp| async move {
-    let s = site(&app, "TJ-DYU-03").await;
-    app.post_raw("/api/v1/migrants", "application/json", b"{\"family_name\": ".to_vec())
+story!(
+    bad_requests_get_a_clear_error_and_write_nothing,
+    |app: TestApp| async move {
+        let s = site(&app, "TJ-DYU-03").await;
+        app.post_raw(
+            "/api/v1/migrants",
+            "application/json",
+            b"{\"family_name\": ".to_vec(),
+        )
         .await
         .expect_error(400, None);
-    app.post_raw("/api/v1/migrants", "text/plain", b"{}".to_vec())
-        .await
-        .expect_error(415, None);
-    let mut body = rakhimov(&s);
-    body["family_name"] = json!("Я".repeat(101));
-    let e = app.post("/api/v1/migrants", &body).await.expect_error(422, Some("family_name"));
-    assert!(e["message"].as_str().unwrap().contains("at most 100"));
-    for (field, value) in [
-        ("birth_date", json!("1990-02-30")),
-        ("birth_date", json!("2990")),
-        ("sex", json!("m")),
-        ("nationality", json!("XX")),
-        ("phone", json!("12")),
-        ("preferred_language", json!("Russian")),
-        ("given_names", json!("  ")),
-    ] {
+        app.post_raw("/api/v1/migrants", "text/plain", b"{}".to_vec())
+            .await
+            .expect_error(415, None);
         let mut body = rakhimov(&s);
-        body[field] = value;
-        app.post("/api/v1/migrants", &body).await.expect_error(422, Some(field));
-    }
-    let mut body = rakhimov(&s);
-    body["document"]["number"] = json!("AB#1");
-    app.post("/api/v1/migrants", &body).await.expect_error(422, Some("document.number"));
-    let mut body = rakhimov(&s);
-    body["birth_date"] = json!(1990);
-    app.post("/api/v1/migrants", &body).await.expect_error(422, Some("birth_date"));
-    let mut body = rakhimov(&s);
-    body.as_object_mut().unwrap().remove("sex");
-    app.post("/api/v1/migrants", &body).await.expect_error(422, Some("sex"));
-    let huge = vec![b' '; 2 * 1024 * 1024];
-    app.post_raw("/api/v1/migrants", "application/json", huge).await.expect_error(413, None);
-    app.get("/api/v1/migrants?per_page=1000").await.expect_error(422, Some("per_page"));
-    app.get("/api/v1/migrants?page=abc").await.expect_error(422, Some("page"));
-    app.get("/api/v1/nothing-here").await.expect_error(404, None);
-    // Site codes are unique.
-    app.post("/api/v1/sites", &json!({"code": "TJ-DYU-03", "kind": "laboratory",
-                                       "country": "TJ", "name": "Lab"}))
+        body["family_name"] = json!("Я".repeat(101));
+        let e = app
+            .post("/api/v1/migrants", &body)
+            .await
+            .expect_error(422, Some("family_name"));
+        assert!(e["message"].as_str().unwrap().contains("at most 100"));
+        for (field, value) in [
+            ("birth_date", json!("1990-02-30")),
+            ("birth_date", json!("2990")),
+            ("sex", json!("m")),
+            ("nationality", json!("XX")),
+            ("phone", json!("12")),
+            ("preferred_language", json!("Russian")),
+            ("given_names", json!("  ")),
+        ] {
+            let mut body = rakhimov(&s);
+            body[field] = value;
+            app.post("/api/v1/migrants", &body)
+                .await
+                .expect_error(422, Some(field));
+        }
+        let mut body = rakhimov(&s);
+        body["document"]["number"] = json!("AB#1");
+        app.post("/api/v1/migrants", &body)
+            .await
+            .expect_error(422, Some("document.number"));
+        let mut body = rakhimov(&s);
+        body["birth_date"] = json!(1990);
+        app.post("/api/v1/migrants", &body)
+            .await
+            .expect_error(422, Some("birth_date"));
+        let mut body = rakhimov(&s);
+        body.as_object_mut().unwrap().remove("sex");
+        app.post("/api/v1/migrants", &body)
+            .await
+            .expect_error(422, Some("sex"));
+        let huge = vec![b' '; 2 * 1024 * 1024];
+        app.post_raw("/api/v1/migrants", "application/json", huge)
+            .await
+            .expect_error(413, None);
+        app.get("/api/v1/migrants?per_page=1000")
+            .await
+            .expect_error(422, Some("per_page"));
+        app.get("/api/v1/migrants?page=abc")
+            .await
+            .expect_error(422, Some("page"));
+        app.get("/api/v1/nothing-here")
+            .await
+            .expect_error(404, None);
+        // Site codes are unique.
+        app.post(
+            "/api/v1/sites",
+            &json!({"code": "TJ-DYU-03", "kind": "laboratory",
+                                       "country": "TJ", "name": "Lab"}),
+        )
         .await
         .expect_error(409, Some("code"));
 
-    let page = app.get("/api/v1/migrants").await.expect(200);
-    assert_eq!(page["total"], 0, "no refused registration was stored");
-});
-
-story!(the_openapi_document_and_vocabulary_are_served, |app: TestApp| async move {
-    let doc = app.get("/api/v1/openapi.json").await.expect(200);
-    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-    for path in ["/api/v1/migrants", "/api/v1/assessments/{id}/observations",
-                 "/api/v1/observations/{id}/correction"] {
-        assert!(doc["paths"][path].is_object(), "missing {path}");
+        let page = app.get("/api/v1/migrants").await.expect(200);
+        assert_eq!(page["total"], 0, "no refused registration was stored");
     }
-    assert!(doc["components"]["schemas"]["Migrant"].is_object());
-    assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
-    let vocabulary = app.get("/api/v1/vocabulary").await.expect(200);
-    let codes = vocabulary["codes"].as_array().unwrap();
-    let cxr = codes.iter().find(|c| c["code"] == "cxr").unwrap();
-    assert_eq!(cxr["type"], "coded");
-});
+);
+
+story!(
+    the_openapi_document_and_vocabulary_are_served,
+    |app: TestApp| async move {
+        let doc = app.get("/api/v1/openapi.json").await.expect(200);
+        assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+        for path in [
+            "/api/v1/migrants",
+            "/api/v1/assessments/{id}/observations",
+            "/api/v1/observations/{id}/correction",
+        ] {
+            assert!(doc["paths"][path].is_object(), "missing {path}");
+        }
+        assert!(doc["components"]["schemas"]["Migrant"].is_object());
+        assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+        let vocabulary = app.get("/api/v1/vocabulary").await.expect(200);
+        let codes = vocabulary["codes"].as_array().unwrap();
+        let cxr = codes.iter().find(|c| c["code"] == "cxr").unwrap();
+        assert_eq!(cxr["type"], "coded");
+    }
+);
+
+story!(
+    the_decision_follows_the_results_as_they_arrive,
+    |app: TestApp| async move {
+        let s = site(&app, "TJ-DYU-04").await;
+        let m = register(&app, &rakhimov(&s)).await["migrant"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let a = open_assessment(&app, &m, &s, "ru-labour").await;
+        let decision_path = format!("/api/v1/assessments/{a}/decision");
+        let record = |obs: Value| {
+            let path = format!("/api/v1/assessments/{a}/observations");
+            let app = &app;
+            async move {
+                app.post(&path, &json!({ "observations": obs }))
+                    .await
+                    .expect(201)
+            }
+        };
+
+        let d = app.get(&decision_path).await.expect(200);
+        assert_eq!(d["protocol"], "ru-labour");
+        assert_eq!(d["outcome"], "pending");
+        assert_eq!(
+            d["due"],
+            json!([
+                "hiv.a1",
+                "syphilis.screen",
+                "cxr",
+                "leprosy.exam",
+                "narcology.drug_test"
+            ])
+        );
+
+        record(json!([
+            {"code": "hiv.a1", "value": "non_reactive"},
+            {"code": "syphilis.screen", "value": "non_reactive"},
+            {"code": "cxr", "value": "suggestive_tb"},
+            {"code": "leprosy.exam", "value": "no_signs"},
+            {"code": "narcology.drug_test", "value": "negative"},
+            {"code": "hbsag", "value": "reactive"}
+        ]))
+        .await;
+        let d = app.get(&decision_path).await.expect(200);
+        assert_eq!(d["outcome"], "pending");
+        assert_eq!(d["due"], json!(["xpert"]));
+        assert!(
+            d["referrals"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("hepatitis_care"))
+        );
+
+        record(json!([{"code": "xpert", "value": "mtb_not_detected"}])).await;
+        let d = app.get(&decision_path).await.expect(200);
+        assert_eq!(d["outcome"], "cleared_with_follow_up");
+        assert_eq!(d["due"], json!([]));
+        assert!(
+            d["referrals"]
+                .as_array()
+                .unwrap()
+                .contains(&json!("tb_evaluation"))
+        );
+        assert!(
+            d["reasons"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["source"].is_string())
+        );
+
+        // The API's decision is the engine's decision on the same facts, as
+        // `mhis classify` would give it.
+        let today = chrono::Utc::now()
+            .date_naive()
+            .format("%Y-%m-%d")
+            .to_string();
+        let case = json!({"assessment_date": today, "birth_date": "1990-06-01", "sex": "male",
+        "observations": {"hiv.a1": "non_reactive", "syphilis.screen": "non_reactive",
+            "cxr": "suggestive_tb", "leprosy.exam": "no_signs", "narcology.drug_test": "negative",
+            "hbsag": "reactive", "xpert": "mtb_not_detected"}});
+        let engine = mhis_domain::protocol::ProtocolSet::built_in();
+        let expected = engine
+            .classify_json("ru-labour", &case.to_string())
+            .unwrap()
+            .to_json();
+        assert_eq!(d, expected);
+
+        app.get(&format!(
+            "/api/v1/assessments/{}/decision",
+            uuid::Uuid::now_v7()
+        ))
+        .await
+        .expect_error(404, None);
+    }
+);

@@ -10,6 +10,7 @@ use axum::http::StatusCode;
 use mhis_domain::assessment::{Assessment, AssessmentInput, AssessmentStatus, NewAssessment};
 use mhis_domain::ids::{AssessmentId, MigrantId, SiteId};
 use mhis_domain::page::{Page, PageRequest};
+use mhis_domain::protocol::{Case, ClassifyError};
 use mhis_store::AssessmentFilter;
 use serde::Deserialize;
 
@@ -36,11 +37,7 @@ pub async fn create(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<AssessmentInput>,
 ) -> ApiResult<(StatusCode, Json<Assessment>)> {
-    let new = NewAssessment::parse(
-        &input,
-        state.protocols.iter().map(String::as_str),
-        state.today(),
-    )?;
+    let new = NewAssessment::parse(&input, state.protocols.ids(), state.today())?;
     let assessment = state.store.create_assessment(&new, state.now()).await?;
     Ok((StatusCode::CREATED, Json(assessment)))
 }
@@ -87,6 +84,38 @@ pub async fn list(
             .transpose()?,
     };
     Ok(Json(state.store.list_assessments(&filter, page).await?))
+}
+
+/// The protocol engine's decision for a stored assessment, over its
+/// current observations: due tests, provisional outcome, classes,
+/// referrals and reasons; the same JSON as `mhis classify`.
+#[utoipa::path(get, path = "/api/v1/assessments/{id}/decision", tag = "assessments",
+    params(("id" = String, Path, description = "Assessment id")),
+    responses((status = 200, description = "The decision (protocols.md §7 shape)", body = Object),
+              (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn decision(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let id = AssessmentId(path_id(&id, "assessment")?);
+    let assessment = state.store.get_assessment(id).await?;
+    let migrant = state.store.get_migrant(assessment.migrant_id).await?;
+    let observations = state.store.list_observations(id, false).await?;
+    let case = Case::new(
+        assessment.assessment_date,
+        migrant.details.birth_date,
+        migrant.details.sex,
+        observations.into_iter().map(|o| (o.code, o.value)),
+    );
+    let decision = state
+        .protocols
+        .classify(assessment.protocol.as_str(), &case)
+        .map_err(|e| match e {
+            // A protocol stored with the assessment but no longer loaded.
+            ClassifyError::UnknownProtocol { .. } => ApiError::invalid("protocol", e.to_string()),
+            ClassifyError::Case(f) => f.into(),
+        })?;
+    Ok(Json(decision.to_json()))
 }
 
 /// The assessments of one migrant, newest first.

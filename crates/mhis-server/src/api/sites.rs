@@ -26,7 +26,10 @@ pub async fn create(
     ApiJson(input): ApiJson<SiteInput>,
 ) -> ApiResult<(StatusCode, Json<Site>)> {
     let site = NewSite::parse(&input)?;
-    Ok((StatusCode::CREATED, Json(state.store.create_site(&site).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(state.store.create_site(&site).await?),
+    ))
 }
 
 /// One site.

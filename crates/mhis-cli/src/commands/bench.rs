@@ -1,0 +1,199 @@
+//! `mhis bench …`: benchmarks that print figures. They are measurements,
+//! not tests: nothing here asserts a speed.
+
+use anyhow::{Context, bail};
+use hdrhistogram::Histogram;
+use serde_json::{Value, json};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+/// The benchmarks.
+#[derive(Debug, clap::Subcommand)]
+pub enum Bench {
+    /// Create N migrants, each with one assessment and 10 observations,
+    /// over HTTP with C concurrent clients; print throughput and latency.
+    Ingest(IngestArgs),
+    /// Verifications per second of mhis ES256 certificates, and the ratio
+    /// to a bare P-256 signature verification of the same bytes.
+    Verify(super::bench_verify::Args),
+}
+
+/// Flags of `mhis bench ingest`.
+#[derive(Debug, clap::Args)]
+pub struct IngestArgs {
+    /// Concurrent clients.
+    #[arg(long, default_value_t = 16)]
+    clients: usize,
+    /// Migrants (and assessments) to create.
+    #[arg(long, default_value_t = 20_000)]
+    count: usize,
+    /// Observations per assessment.
+    #[arg(long, default_value_t = 10)]
+    observations: usize,
+    /// Database for an in-process server (default: a fresh temporary
+    /// SQLite file).
+    #[arg(long)]
+    database_url: Option<String>,
+    /// Benchmark a server already running at this base URL instead.
+    #[arg(long, conflicts_with = "database_url")]
+    url: Option<String>,
+    /// Seed of the synthetic data.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+}
+
+/// Runs a benchmark.
+pub async fn run(config_file: Option<&Path>, bench: Bench) -> anyhow::Result<ExitCode> {
+    match bench {
+        Bench::Ingest(args) => ingest(config_file, args).await,
+        Bench::Verify(args) => super::bench_verify::run(args).await,
+    }
+}
+
+struct Work {
+    migrant: Value,
+    observations: Value,
+    assessment: Value,
+}
+
+async fn post(client: &reqwest::Client, url: &str, body: &Value) -> anyhow::Result<Value> {
+    let response = client.post(url).json(body).send().await?;
+    let status = response.status();
+    let body: Value = response.json().await?;
+    if !status.is_success() {
+        bail!("POST {url}: {status}: {body}");
+    }
+    Ok(body)
+}
+
+async fn ingest(config_file: Option<&Path>, args: IngestArgs) -> anyhow::Result<ExitCode> {
+    let _temp;
+    let (base, backend) = match &args.url {
+        Some(url) => (url.trim_end_matches('/').to_owned(), "remote".to_owned()),
+        None => {
+            let dir = tempfile::tempdir()?;
+            let database_url = args
+                .database_url
+                .clone()
+                .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
+            _temp = dir;
+            let config = super::config(config_file, Some(database_url.clone()), None)?;
+            let state = super::state(&config).await?;
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+            let address = listener.local_addr()?;
+            tokio::spawn(mhis_server::serve(listener, state, std::future::pending()));
+            let backend = if database_url.starts_with("postgres") {
+                "postgresql"
+            } else {
+                "sqlite"
+            };
+            (format!("http://{address}"), backend.to_owned())
+        }
+    };
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.clients)
+        .build()?;
+    let site_code = format!("BENCH-{}", std::process::id() % 100_000);
+    let site = post(
+        &client,
+        &format!("{base}/api/v1/sites"),
+        &json!({"code": site_code, "kind": "assessment_centre", "country": "TJ",
+                "name": "Benchmark centre"}),
+    )
+    .await
+    .context("creating the benchmark site")?;
+    let site_id = site["id"].as_str().unwrap_or_default().to_owned();
+
+    // Prepare every payload before the clock starts.
+    let today = chrono::Utc::now().date_naive();
+    let mut generator = mhis_synth::Generator::new(args.seed, today);
+    let work: Arc<Vec<Work>> = Arc::new(
+        (0..args.count)
+            .map(|_| {
+                let (mut migrant, _) = generator.migrant();
+                // A fixed panel keeps every assessment at exactly N results.
+                let observations = generator.benchmark_observations(args.observations);
+                migrant.document = None;
+                let mut migrant = serde_json::to_value(&migrant).unwrap_or_default();
+                migrant["site_id"] = json!(site_id);
+                Work {
+                    migrant,
+                    observations: json!({ "observations": observations }),
+                    assessment: json!({"site_id": site_id, "purpose": "labour",
+                                       "destination": "RU", "protocol": "ru-labour"}),
+                }
+            })
+            .collect(),
+    );
+    println!(
+        "ingest: {} assessments × {} observations, {} clients, {} backend, {base}",
+        args.count, args.observations, args.clients, backend
+    );
+    let next = Arc::new(AtomicUsize::new(0));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..args.clients {
+        let (client, base, work, next) = (client.clone(), base.clone(), work.clone(), next.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut requests = Histogram::<u64>::new(3).expect("histogram");
+            let mut assessments = Histogram::<u64>::new(3).expect("histogram");
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(item) = work.get(i) else { break };
+                let t0 = Instant::now();
+                let m = post(&client, &format!("{base}/api/v1/migrants"), &item.migrant).await?;
+                let t1 = Instant::now();
+                let mut assessment = item.assessment.clone();
+                assessment["migrant_id"] = m["migrant"]["id"].clone();
+                let a = post(&client, &format!("{base}/api/v1/assessments"), &assessment).await?;
+                let t2 = Instant::now();
+                let id = a["id"].as_str().unwrap_or_default();
+                post(
+                    &client,
+                    &format!("{base}/api/v1/assessments/{id}/observations"),
+                    &item.observations,
+                )
+                .await?;
+                let t3 = Instant::now();
+                for d in [t1 - t0, t2 - t1, t3 - t2] {
+                    requests.record(d.as_micros() as u64)?;
+                }
+                assessments.record((t3 - t0).as_micros() as u64)?;
+            }
+            anyhow::Ok((requests, assessments))
+        }));
+    }
+    let mut requests = Histogram::<u64>::new(3)?;
+    let mut assessments = Histogram::<u64>::new(3)?;
+    for task in tasks {
+        let (r, a) = task.await??;
+        requests.add(r)?;
+        assessments.add(a)?;
+    }
+    let elapsed = started.elapsed();
+    let ms = |h: &Histogram<u64>, q: f64| {
+        Duration::from_micros(h.value_at_quantile(q)).as_secs_f64() * 1e3
+    };
+    println!(
+        "requests:    {:>8} in {:.2} s = {:.0} req/s; latency p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        requests.len(),
+        elapsed.as_secs_f64(),
+        requests.len() as f64 / elapsed.as_secs_f64(),
+        ms(&requests, 0.5),
+        ms(&requests, 0.99),
+        ms(&requests, 1.0)
+    );
+    println!(
+        "assessments: {:>8} in {:.2} s = {:.0} assessments/s (each 3 requests, {} observations); latency p50 {:.2} ms, p99 {:.2} ms",
+        assessments.len(),
+        elapsed.as_secs_f64(),
+        assessments.len() as f64 / elapsed.as_secs_f64(),
+        args.observations,
+        ms(&assessments, 0.5),
+        ms(&assessments, 0.99)
+    );
+    Ok(ExitCode::SUCCESS)
+}

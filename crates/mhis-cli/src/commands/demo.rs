@@ -1,0 +1,60 @@
+//! `mhis demo`: a demo server on ./mhis-data/mhis.db with synthetic data.
+
+use anyhow::Context;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// Flags of `mhis demo`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// How many synthetic migrants to create when the database is empty.
+    #[arg(long, default_value_t = 300)]
+    migrants: usize,
+    /// Seed of the synthetic data: the same seed gives the same people.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// Database URL (default sqlite://mhis-data/mhis.db).
+    #[arg(long, default_value = "sqlite://mhis-data/mhis.db")]
+    database_url: String,
+}
+
+/// Loads the demo data if needed and serves.
+pub async fn run(config_file: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
+    let config = super::config(config_file, Some(args.database_url), Some(args.listen))?;
+    let state = super::state(&config).await?;
+    if mhis_server::demo::is_empty(state.store.as_ref()).await? {
+        println!(
+            "filling {} with {} synthetic migrants (seed {})…",
+            config.database_url, args.migrants, args.seed
+        );
+        let loaded = mhis_server::demo::load(
+            state.store.as_ref(),
+            &state.vocabulary,
+            &state.protocols,
+            args.migrants,
+            args.seed,
+            state.now(),
+        )
+        .await
+        .context("loading demo data")?;
+        println!(
+            "created {} sites, {} migrants with one assessment each, {} observations",
+            loaded.sites, loaded.migrants, loaded.observations
+        );
+    } else {
+        println!("using the existing data in {}", config.database_url);
+    }
+    let listener = tokio::net::TcpListener::bind(&config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    let url = format!("http://{}", listener.local_addr()?);
+    println!("mhis demo serving on {url}");
+    println!("  try: curl '{url}/api/v1/migrants?name=Рахимов'");
+    println!("       curl '{url}/api/v1/migrants?name=Rakhimov'");
+    println!("       curl '{url}/api/v1/openapi.json'");
+    mhis_server::serve(listener, state, super::shutdown_signal()).await?;
+    Ok(ExitCode::SUCCESS)
+}

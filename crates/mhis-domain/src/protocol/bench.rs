@@ -1,0 +1,110 @@
+//! A throughput measurement of the pure engine, for `mhis bench engine`:
+//! how many decisions per second one core makes over a fixed mix of cases
+//! under every built-in protocol. It reads the clock and nothing else.
+
+use super::{Case, Facts, ProtocolSet};
+use crate::migrant::{PartialDate, Sex};
+use crate::observation::ObservationValue as V;
+use chrono::NaiveDate;
+use std::hint::black_box;
+use std::time::Instant;
+
+fn cases() -> Vec<Case> {
+    let date = NaiveDate::from_ymd_opt(2026, 3, 15).unwrap_or_default();
+    let born = |y: i32| PartialDate::Full(NaiveDate::from_ymd_opt(y, 6, 1).unwrap_or_default());
+    let coded = |s: &str| V::Coded(s.to_owned());
+    let obs = |list: Vec<(&str, V)>| {
+        list.into_iter()
+            .map(|(c, v)| (c.to_owned(), v))
+            .collect::<Vec<_>>()
+    };
+    vec![
+        // An adult, everything normal.
+        Case::new(
+            date,
+            born(1990),
+            Sex::Male,
+            obs(vec![
+                ("tb.symptoms", V::Boolean(false)),
+                ("tb.contact", V::Boolean(false)),
+                ("tb.previous", coded("none")),
+                ("hiv.known_positive", V::Boolean(false)),
+                ("cxr", coded("normal")),
+                ("hiv.a1", coded("non_reactive")),
+                ("syphilis.screen", coded("non_reactive")),
+                ("leprosy.exam", coded("no_signs")),
+                ("narcology.drug_test", coded("negative")),
+            ]),
+        ),
+        // Suggestive X-ray, sputum results partly in.
+        Case::new(
+            date,
+            born(1985),
+            Sex::Female,
+            obs(vec![
+                ("tb.symptoms", V::Boolean(true)),
+                ("tb.contact", V::Boolean(true)),
+                ("tb.previous", coded("none")),
+                ("hiv.known_positive", V::Boolean(false)),
+                ("pregnant", V::Boolean(false)),
+                ("cxr", coded("suggestive_tb")),
+                ("sputum.smear.1", coded("negative")),
+                ("sputum.smear.2", coded("negative")),
+                ("sputum.culture.1", coded("pending")),
+                ("hiv.a1", coded("reactive")),
+                ("hiv.a2", coded("reactive")),
+                ("hiv.a3", coded("non_reactive")),
+                ("hbsag", coded("reactive")),
+            ]),
+        ),
+        // A child in a high-incidence country, positive IGRA.
+        Case::new(
+            date,
+            born(2018),
+            Sex::Female,
+            obs(vec![
+                ("tb.symptoms", V::Boolean(false)),
+                ("tb.contact", V::Boolean(false)),
+                ("tb.previous", coded("none")),
+                ("hiv.known_positive", V::Boolean(false)),
+                ("context.tb_incidence_per_100k", V::Integer(85)),
+                ("igra", coded("positive")),
+                ("cxr", coded("normal")),
+            ]),
+        ),
+        // Bacteriologically confirmed TB.
+        Case::new(
+            date,
+            born(1970),
+            Sex::Male,
+            obs(vec![
+                ("tb.symptoms", V::Boolean(true)),
+                ("cxr", coded("suggestive_tb")),
+                ("xpert", coded("mtb_detected")),
+                ("sputum.smear.1", coded("positive")),
+                ("syphilis.screen", coded("reactive")),
+                ("syphilis.confirm", coded("reactive")),
+            ]),
+        ),
+    ]
+}
+
+/// Makes `n` decisions (cycling through a fixed mix of cases and every
+/// built-in protocol) and returns the number made and the seconds they
+/// took. Loading the protocols and preparing the facts are not timed.
+pub fn run(n: u64) -> (u64, f64) {
+    let set = ProtocolSet::built_in();
+    let protocols: Vec<_> = set.iter().collect();
+    let facts: Vec<Facts> = cases().iter().map(|c| set.facts(c)).collect();
+    let mut checksum = 0usize;
+    let start = Instant::now();
+    for i in 0..n {
+        let i = usize::try_from(i).unwrap_or_default();
+        let p = protocols[i % protocols.len()];
+        let f = &facts[(i / protocols.len()) % facts.len()];
+        let decision = p.decide(black_box(f));
+        checksum = checksum.wrapping_add(decision.due.len() + decision.reasons.len());
+    }
+    black_box(checksum);
+    (n, start.elapsed().as_secs_f64())
+}

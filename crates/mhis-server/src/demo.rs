@@ -1,0 +1,86 @@
+//! Filling a fresh database with the synthetic demo data of `mhis-synth`,
+//! through the same store calls the API uses.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use mhis_domain::assessment::NewAssessment;
+use mhis_domain::ids::SiteId;
+use mhis_domain::migrant::{MigrantDetails, NewMigrant};
+use mhis_domain::observation::NewObservation;
+use mhis_domain::protocol::ProtocolSet;
+use mhis_domain::site::NewSite;
+use mhis_domain::vocabulary::Vocabulary;
+use mhis_store::{Actor, Store, StoreError};
+use mhis_synth::Generator;
+
+/// What the demo loader did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Loaded {
+    /// Sites created.
+    pub sites: usize,
+    /// Migrants registered.
+    pub migrants: usize,
+    /// Observations recorded.
+    pub observations: usize,
+}
+
+/// Why loading failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Generated data did not parse: a bug in the generator.
+    #[error("generated data is invalid: {0}")]
+    Invalid(#[from] mhis_domain::FieldError),
+}
+
+/// Whether the database holds no sites yet.
+pub async fn is_empty(store: &dyn Store) -> Result<bool, StoreError> {
+    Ok(store.list_sites().await?.is_empty())
+}
+
+/// Loads the demo sites and `migrants` people, each with one assessment
+/// and its results, drawn from `seed`.
+pub async fn load(
+    store: &dyn Store,
+    vocabulary: &Vocabulary,
+    protocols: &ProtocolSet,
+    migrants: usize,
+    seed: u64,
+    now: DateTime<Utc>,
+) -> Result<Loaded, DemoError> {
+    let today: NaiveDate = now.date_naive();
+    let mut site_ids: Vec<SiteId> = Vec::new();
+    for input in mhis_synth::sites() {
+        site_ids.push(store.create_site(&NewSite::parse(&input)?).await?.id);
+    }
+    let mut generator = Generator::new(seed, today);
+    let actor = Actor("demo".into());
+    let mut observations = 0;
+    for _ in 0..migrants {
+        let (input, centre) = generator.migrant();
+        let parsed = NewMigrant::parse(&input, today)?;
+        let age = parsed.birth_date.age_on(today).unwrap_or(0);
+        let details = MigrantDetails::from(parsed);
+        let (migrant, _) = store
+            .create_migrant(site_ids[centre], &details, now)
+            .await?;
+        let mut plan = generator.assessment(&input.sex, age);
+        plan.assessment.migrant_id = migrant.id.to_string();
+        plan.assessment.site_id = site_ids[centre].to_string();
+        let assessment = NewAssessment::parse(&plan.assessment, protocols.ids(), today)?;
+        let stored = store.create_assessment(&assessment, now).await?;
+        if !plan.observations.is_empty() {
+            let batch = NewObservation::parse_batch(vocabulary, &plan.observations, now)?;
+            observations += batch.len();
+            store
+                .record_observations(stored.id, &batch, &actor, now)
+                .await?;
+        }
+    }
+    Ok(Loaded {
+        sites: site_ids.len(),
+        migrants,
+        observations,
+    })
+}

@@ -41,6 +41,15 @@ enum Command {
     /// Verify a certificate offline from its QR text or image; prints one
     /// JSON verdict. Exit status 0 valid, 1 invalid, 2 usage error.
     Verify(commands::verify::Args),
+    /// Manage user accounts.
+    #[command(subcommand)]
+    User(commands::user::UserCommand),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(commands::user::TokenCommand),
+    /// Check the audit trail.
+    #[command(subcommand)]
+    Audit(commands::audit::AuditCommand),
     /// Benchmarks that print figures.
     #[command(subcommand)]
     Bench(commands::bench::Bench),
@@ -71,6 +80,9 @@ fn main() -> ExitCode {
             Command::Bench(bench) => commands::bench::run(config, bench).await,
             Command::Verify(args) => commands::verify::run(args).await,
             Command::Classify(args) => commands::classify::run(config, args),
+            Command::User(command) => commands::user::run_user(config, command).await,
+            Command::Token(command) => commands::user::run_token(config, command).await,
+            Command::Audit(command) => commands::audit::run(config, command).await,
         }
     });
     match result {

@@ -161,7 +161,10 @@ fn dcc() -> Dcc {
 #[test]
 fn dcc_text_with_dsc_is_valid() {
     let d = dcc();
-    let out = mhis_verify(&["--dsc", &d.dsc_file, "--at", &d.clock, &d.text_file], None);
+    let out = mhis_verify(
+        &["--dsc", &d.dsc_file, "--at", &d.clock, &d.text_file],
+        None,
+    );
     let json = assert_verdict(&out, 0, "valid");
     assert_eq!(json["kind"], "dcc");
     assert_eq!(json["signature_valid"], true);
@@ -219,7 +222,13 @@ fn dcc_after_its_expiry_is_expired() {
     let d = dcc();
     // The certificate expires on 2022-01-28, the DSC on 2022-04-30.
     let out = mhis_verify(
-        &["--dsc", &d.dsc_file, "--at", "2022-03-01T00:00:00Z", &d.text_file],
+        &[
+            "--dsc",
+            &d.dsc_file,
+            "--at",
+            "2022-03-01T00:00:00Z",
+            &d.text_file,
+        ],
         None,
     );
     assert_verdict(&out, 1, "expired");
@@ -265,10 +274,7 @@ impl Mhc {
         let site = SigningKey::generate();
         let anchor = SigningKey::generate();
         let dir = TempDir::new().expect("temp dir");
-        let anchor_pem = anchor
-            .verification_key()
-            .to_spki_pem()
-            .expect("anchor PEM");
+        let anchor_pem = anchor.verification_key().to_spki_pem().expect("anchor PEM");
         let anchor_file = write(dir.path(), "anchor.pem", anchor_pem);
         let list = TrustList {
             issuer: "KE".into(),
@@ -414,7 +420,11 @@ fn mhc_with_bad_signature_is_bad_signature() {
 #[test]
 fn mhc_tampered_text_is_malformed() {
     let m = Mhc::new(NOW - HOUR);
-    let file = write(m.dir.path(), "bad.txt", m.text.replacen("MHC1:", "MHC9:", 1));
+    let file = write(
+        m.dir.path(),
+        "bad.txt",
+        m.text.replacen("MHC1:", "MHC9:", 1),
+    );
     let out = m.verify(NOW, &[], &file, None);
     let json = assert_verdict(&out, 1, "malformed");
     assert_eq!(json["stage"], "prefix");
@@ -470,7 +480,10 @@ fn bad_flag_values_are_usage_errors() {
     assert_usage_error(&out, "--anchor");
 
     // A trust list signed by another anchor.
-    let other = SigningKey::generate().verification_key().to_spki_pem().unwrap();
+    let other = SigningKey::generate()
+        .verification_key()
+        .to_spki_pem()
+        .unwrap();
     let other_file = write(m.dir.path(), "other-anchor.pem", other);
     let out = mhis_verify(
         &[

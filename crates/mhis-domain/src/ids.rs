@@ -56,3 +56,11 @@ id_type!(
     /// Identifies one recorded observation (one version of a fact).
     ObservationId
 );
+id_type!(
+    /// Identifies a user account.
+    UserId
+);
+id_type!(
+    /// Identifies an API token.
+    TokenId
+);

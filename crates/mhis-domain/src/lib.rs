@@ -10,7 +10,9 @@
 //! arrives as a value, every answer leaves as a value. Storage, the server and
 //! the CLI depend on this crate; it depends on none of them.
 
+pub mod access;
 pub mod assessment;
+pub mod audit;
 pub mod country;
 pub mod error;
 pub mod ids;

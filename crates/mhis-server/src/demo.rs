@@ -1,8 +1,13 @@
 //! Filling a fresh database with the synthetic demo data of `mhis-synth`,
 //! through the same store calls the API uses.
 
+use crate::auth::{NewAccount, create_account};
+use crate::error::ApiError;
+use crate::state::AppState;
 use chrono::{DateTime, NaiveDate, Utc};
+use mhis_domain::access::Role;
 use mhis_domain::assessment::NewAssessment;
+use mhis_domain::audit::AuditEvent;
 use mhis_domain::ids::SiteId;
 use mhis_domain::migrant::{MigrantDetails, NewMigrant};
 use mhis_domain::observation::NewObservation;
@@ -50,9 +55,15 @@ pub async fn load(
     now: DateTime<Utc>,
 ) -> Result<Loaded, DemoError> {
     let today: NaiveDate = now.date_naive();
+    let audit = AuditEvent::new("demo", "demo.load", "site", None, None);
     let mut site_ids: Vec<SiteId> = Vec::new();
     for input in mhis_synth::sites() {
-        site_ids.push(store.create_site(&NewSite::parse(&input)?).await?.id);
+        site_ids.push(
+            store
+                .create_site(&NewSite::parse(&input)?, &audit)
+                .await?
+                .id,
+        );
     }
     let mut generator = Generator::new(seed, today);
     let actor = Actor("demo".into());
@@ -63,18 +74,18 @@ pub async fn load(
         let age = parsed.birth_date.age_on(today).unwrap_or(0);
         let details = MigrantDetails::from(parsed);
         let (migrant, _) = store
-            .create_migrant(site_ids[centre], &details, now)
+            .create_migrant(site_ids[centre], &details, now, &audit)
             .await?;
         let mut plan = generator.assessment(&input.sex, age);
         plan.assessment.migrant_id = migrant.id.to_string();
         plan.assessment.site_id = site_ids[centre].to_string();
         let assessment = NewAssessment::parse(&plan.assessment, protocols.ids(), today)?;
-        let stored = store.create_assessment(&assessment, now).await?;
+        let stored = store.create_assessment(&assessment, now, &audit).await?;
         if !plan.observations.is_empty() {
             let batch = NewObservation::parse_batch(vocabulary, &plan.observations, now)?;
             observations += batch.len();
             store
-                .record_observations(stored.id, &batch, &actor, now)
+                .record_observations(stored.id, &batch, &actor, now, &audit)
                 .await?;
         }
     }
@@ -83,4 +94,57 @@ pub async fn load(
         migrants,
         observations,
     })
+}
+
+/// One demo login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoLogin {
+    /// Login name (the role's name with `demo-`).
+    pub username: String,
+    /// Password.
+    pub password: String,
+    /// Role.
+    pub role: &'static str,
+    /// Where the user works (`national` or a site code).
+    pub scope: &'static str,
+}
+
+/// Creates one demo user per role: site roles at the Dushanbe centre (the
+/// border officer at the airport), the others national. Passwords are
+/// public: this is for a demo database only.
+pub async fn create_demo_users(state: &AppState) -> Result<Vec<DemoLogin>, ApiError> {
+    let mut logins = Vec::new();
+    for role in Role::ALL {
+        let scope = match role {
+            Role::Registrar
+            | Role::Clinician
+            | Role::Lab
+            | Role::Radiologist
+            | Role::Counsellor => "TJ-DYU-01",
+            Role::BorderOfficer => "KG-MANAS",
+            _ => "national",
+        };
+        let login = DemoLogin {
+            username: format!("demo-{}", role.as_str().replace('_', "-")),
+            password: format!("demo-{}-password", role.as_str().replace('_', "-")),
+            role: role.as_str(),
+            scope,
+        };
+        let account = NewAccount {
+            username: login.username.clone(),
+            display_name: format!("Demo {}", role.as_str().replace('_', " ")),
+            role: role.as_str().to_owned(),
+            sites: if scope == "national" {
+                vec![]
+            } else {
+                vec![scope.to_owned()]
+            },
+            national: scope == "national",
+            password: login.password.clone(),
+            language: None,
+        };
+        create_account(state, &account, "demo").await?;
+        logins.push(login);
+    }
+    Ok(logins)
 }

@@ -2,32 +2,38 @@
 //! regional server where many sites write to one database.
 //!
 //! It keeps the same columns as the SQLite store (so one row decoder serves
-//! both) but with PostgreSQL's own types: `uuid`, `timestamptz`, `date`.
-//! This crate is used through `mhis_store::Store` only.
+//! both) but with PostgreSQL's own types: `uuid`, `timestamptz`, `date`,
+//! `boolean`. This crate is used through `mhis_store::Store` only.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use mhis_domain::access::{Scope, User};
 use mhis_domain::assessment::{Assessment, AssessmentStatus, NewAssessment};
-use mhis_domain::ids::{AssessmentId, MigrantId, ObservationId, SiteId};
+use mhis_domain::audit::{AuditEntry, AuditEvent, next_entry};
+use mhis_domain::ids::{AssessmentId, MigrantId, ObservationId, SiteId, TokenId, UserId};
 use mhis_domain::migrant::{Migrant, MigrantDetails};
 use mhis_domain::observation::{Correction, NewObservation, Observation};
 use mhis_domain::page::{Page, PageRequest};
 use mhis_domain::site::{NewSite, Site};
 use mhis_domain::vocabulary::Vocabulary;
 use mhis_store::{
-    Actor, AssessmentFilter, DuplicateCandidate, MigrantQuery, Store, StoreError, StoreResult,
-    value_to_stored,
+    Actor, ApiToken, AssessmentFilter, AuditFilter, DuplicateCandidate, MigrantQuery, Store,
+    StoreError, StoreResult, UserLogin, WithEntityId, value_to_stored,
 };
 use mhis_store_sql::{
-    ASSESSMENT_COLUMNS, MIGRANT_COLUMNS, OBSERVATION_COLUMNS, SITE_COLUMNS, assessment_from_row,
-    db_err, migrant_from_row, observation_from_row, site_from_row,
+    ASSESSMENT_COLUMNS, AUDIT_COLUMNS, MIGRANT_COLUMNS, OBSERVATION_COLUMNS, SITE_COLUMNS,
+    USER_COLUMNS, assessment_from_row, audit_from_row, db_err, migrant_from_row,
+    observation_from_row, site_from_row, user_from_row,
 };
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
-use sqlx::{Postgres, QueryBuilder, Row};
+use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
+
+/// The advisory lock key that serialises audit appends ("mhis" in ASCII).
+const AUDIT_LOCK: i64 = 0x6d68_6973;
 
 /// The PostgreSQL store.
 #[derive(Clone)]
@@ -65,6 +71,66 @@ impl PgStore {
     }
 }
 
+/// Appends an audit entry inside the caller's transaction, chained to the
+/// last one. A transaction-scoped advisory lock serialises appends, so two
+/// transactions never chain to the same predecessor; it is held until the
+/// caller commits.
+async fn insert_audit(
+    conn: &mut PgConnection,
+    event: &AuditEvent,
+    now: DateTime<Utc>,
+) -> StoreResult<()> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(AUDIT_LOCK)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    let previous = match &last {
+        Some(row) => Some((
+            row.try_get::<i64, _>(0).map_err(db_err)?,
+            row.try_get::<String, _>(1).map_err(db_err)?,
+        )),
+        None => None,
+    };
+    let entry = next_entry(
+        previous.as_ref().map(|(seq, hash)| (*seq, hash.as_str())),
+        mhis_store::audit_time(now),
+        event.clone(),
+    );
+    sqlx::query(&format!(
+        "INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+    ))
+    .bind(entry.seq)
+    .bind(entry.at)
+    .bind(&entry.event.actor)
+    .bind(&entry.event.action)
+    .bind(&entry.event.entity)
+    .bind(&entry.event.entity_id)
+    .bind(&entry.event.origin)
+    .bind(&entry.prev_hash)
+    .bind(&entry.hash)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+/// The sites of a user.
+async fn user_sites(conn: impl sqlx::PgExecutor<'_>, id: Uuid) -> StoreResult<Vec<SiteId>> {
+    let rows = sqlx::query("SELECT site_id FROM user_sites WHERE user_id = $1 ORDER BY site_id")
+        .bind(id)
+        .fetch_all(conn)
+        .await
+        .map_err(db_err)?;
+    rows.iter()
+        .map(|r| r.try_get::<Uuid, _>(0).map(SiteId).map_err(db_err))
+        .collect()
+}
+
 /// Binds the columns of a migrant's details in the order of
 /// `MIGRANT_DETAIL_COLUMNS`.
 fn bind_details<'q>(
@@ -97,8 +163,9 @@ impl Store for PgStore {
             .map_err(|e| StoreError::Database(e.to_string()))
     }
 
-    async fn create_site(&self, site: &NewSite) -> StoreResult<Site> {
+    async fn create_site(&self, site: &NewSite, audit: &AuditEvent) -> StoreResult<Site> {
         let id = SiteId::new();
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
         let result = sqlx::query(
             "INSERT INTO sites (id, code, kind, country, name) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (code) DO NOTHING",
@@ -108,7 +175,7 @@ impl Store for PgStore {
         .bind(site.kind.as_str())
         .bind(site.country.as_str())
         .bind(&site.name)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(db_err)?;
         if result.rows_affected() == 0 {
@@ -117,6 +184,8 @@ impl Store for PgStore {
                 format!("site code '{}' is already taken", site.code.as_str()),
             ));
         }
+        insert_audit(&mut tx, &audit.with_entity_id(id), chrono::Utc::now()).await?;
+        tx.commit().await.map_err(db_err)?;
         Ok(Site {
             id,
             code: site.code.clone(),
@@ -149,6 +218,7 @@ impl Store for PgStore {
         site: SiteId,
         details: &MigrantDetails,
         now: DateTime<Utc>,
+        audit: &AuditEvent,
     ) -> StoreResult<(Migrant, Vec<DuplicateCandidate>)> {
         let duplicates = self.find_duplicates(details, None).await?;
         let mut tx = self.pool.begin().await.map_err(db_err)?;
@@ -184,6 +254,7 @@ impl Store for PgStore {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
+        insert_audit(&mut tx, &audit.with_entity_id(id), now).await?;
         tx.commit().await.map_err(db_err)?;
         let migrant = Migrant {
             id,
@@ -207,6 +278,7 @@ impl Store for PgStore {
         version: i64,
         details: &MigrantDetails,
         now: DateTime<Utc>,
+        audit: &AuditEvent,
     ) -> StoreResult<Migrant> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let q = sqlx::query(
@@ -235,6 +307,7 @@ impl Store for PgStore {
             ));
         }
         let migrant = self.migrant_by_id(&mut *tx, id.0).await?;
+        insert_audit(&mut tx, audit, now).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(migrant)
     }
@@ -309,6 +382,7 @@ impl Store for PgStore {
         &self,
         a: &NewAssessment,
         now: DateTime<Utc>,
+        audit: &AuditEvent,
     ) -> StoreResult<Assessment> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         for (field, entity, sql, id) in [
@@ -352,6 +426,7 @@ impl Store for PgStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
+        insert_audit(&mut tx, &audit.with_entity_id(id), now).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(Assessment {
             id,
@@ -391,8 +466,16 @@ impl Store for PgStore {
             if let Some(m) = filter.migrant_id {
                 qb.push(" AND migrant_id = ").push_bind(m.0);
             }
-            if let Some(s) = filter.site_id {
-                qb.push(" AND site_id = ").push_bind(s.0);
+            if let Some(sites) = &filter.sites {
+                qb.push(" AND site_id IN (");
+                if sites.is_empty() {
+                    qb.push("NULL");
+                }
+                let mut sep = qb.separated(", ");
+                for s in sites {
+                    sep.push_bind(s.0);
+                }
+                qb.push(")");
             }
             if let Some(s) = filter.status {
                 qb.push(" AND status = ").push_bind(s.as_str());
@@ -435,6 +518,7 @@ impl Store for PgStore {
         observations: &[NewObservation],
         actor: &Actor,
         now: DateTime<Utc>,
+        audit: &AuditEvent,
     ) -> StoreResult<Vec<Observation>> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let status: String = sqlx::query("SELECT status FROM assessments WHERE id = $1")
@@ -494,6 +578,7 @@ impl Store for PgStore {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
+        insert_audit(&mut tx, audit, now).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(stored)
     }
@@ -504,6 +589,7 @@ impl Store for PgStore {
         correction: &Correction,
         actor: &Actor,
         now: DateTime<Utc>,
+        audit: &AuditEvent,
     ) -> StoreResult<Observation> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let sql = format!("SELECT {OBSERVATION_COLUMNS} FROM observations WHERE id = $1");
@@ -558,6 +644,7 @@ impl Store for PgStore {
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
+        insert_audit(&mut tx, &audit.with_entity_id(new.id), now).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(new)
     }
@@ -596,6 +683,272 @@ impl Store for PgStore {
             .iter()
             .map(|row| observation_from_row(row, &self.vocabulary))
             .collect()
+    }
+
+    async fn create_user(
+        &self,
+        user: &User,
+        password_hash: &str,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let inserted = sqlx::query(
+            "INSERT INTO users (id, username, display_name, role, national, language, \
+             password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (username) DO NOTHING",
+        )
+        .bind(user.id.0)
+        .bind(&user.username)
+        .bind(&user.display_name)
+        .bind(user.role.as_str())
+        .bind(matches!(user.scope, Scope::National))
+        .bind(&user.language)
+        .bind(password_hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if inserted.rows_affected() == 0 {
+            return Err(StoreError::conflict(
+                "username",
+                format!("the user name '{}' is taken", user.username),
+            ));
+        }
+        if let Scope::Sites(sites) = &user.scope {
+            for site in sites {
+                let exists = sqlx::query("SELECT 1 FROM sites WHERE id = $1")
+                    .bind(site.0)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+                if exists.is_none() {
+                    return Err(StoreError::MissingReference {
+                        field: "sites",
+                        entity: "site",
+                    });
+                }
+                sqlx::query("INSERT INTO user_sites (user_id, site_id) VALUES ($1, $2)")
+                    .bind(user.id.0)
+                    .bind(site.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            }
+        }
+        insert_audit(&mut tx, &audit.with_entity_id(user.id), now).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn find_user_login(&self, username: &str) -> StoreResult<Option<UserLogin>> {
+        let row = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS}, password_hash, failed_logins, locked_until \
+             FROM users WHERE username = $1"
+        ))
+        .bind(username)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let Some(row) = row else { return Ok(None) };
+        let id: Uuid = row.try_get("id").map_err(db_err)?;
+        let sites = user_sites(&self.pool, id).await?;
+        Ok(Some(UserLogin {
+            user: user_from_row(&row, sites)?,
+            password_hash: row.try_get("password_hash").map_err(db_err)?,
+            failed_logins: row.try_get("failed_logins").map_err(db_err)?,
+            locked_until: row.try_get("locked_until").map_err(db_err)?,
+        }))
+    }
+
+    async fn get_user(&self, id: UserId) -> StoreResult<User> {
+        let row = sqlx::query(&format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1"))
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_err)?
+            .ok_or(StoreError::NotFound { entity: "user" })?;
+        let sites = user_sites(&self.pool, id.0).await?;
+        user_from_row(&row, sites)
+    }
+
+    async fn list_users(&self) -> StoreResult<Vec<User>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {USER_COLUMNS} FROM users ORDER BY username"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let mut users = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let id: Uuid = row.try_get("id").map_err(db_err)?;
+            users.push(user_from_row(row, user_sites(&self.pool, id).await?)?);
+        }
+        Ok(users)
+    }
+
+    async fn record_login_failure(
+        &self,
+        id: UserId,
+        lock_until: Option<DateTime<Utc>>,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        sqlx::query(
+            "UPDATE users SET failed_logins = failed_logins + 1, \
+             locked_until = COALESCE($1, locked_until) WHERE id = $2",
+        )
+        .bind(lock_until)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        insert_audit(&mut tx, audit, chrono::Utc::now()).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn record_login_success(&self, id: UserId, audit: &AuditEvent) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        insert_audit(&mut tx, audit, chrono::Utc::now()).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn create_token(
+        &self,
+        token: &ApiToken,
+        token_hash: &str,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(token.id.0)
+        .bind(token.user_id.0)
+        .bind(&token.name)
+        .bind(token_hash)
+        .bind(token.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        insert_audit(&mut tx, &audit.with_entity_id(token.id), token.created_at).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn find_token(&self, token_hash: &str) -> StoreResult<Option<(ApiToken, User)>> {
+        let row = sqlx::query(
+            "SELECT id, user_id, name, created_at, revoked_at FROM api_tokens \
+             WHERE token_hash = $1 AND revoked_at IS NULL",
+        )
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let Some(row) = row else { return Ok(None) };
+        let token = ApiToken {
+            id: TokenId(row.try_get("id").map_err(db_err)?),
+            user_id: UserId(row.try_get("user_id").map_err(db_err)?),
+            name: row.try_get("name").map_err(db_err)?,
+            created_at: row.try_get("created_at").map_err(db_err)?,
+            revoked_at: row.try_get("revoked_at").map_err(db_err)?,
+        };
+        let user = self.get_user(token.user_id).await?;
+        Ok(Some((token, user)))
+    }
+
+    async fn revoke_token(
+        &self,
+        id: TokenId,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound { entity: "token" });
+        }
+        insert_audit(&mut tx, &audit.with_entity_id(id), now).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn append_audit(&self, event: &AuditEvent, now: DateTime<Utc>) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        insert_audit(&mut tx, event, now).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn list_audit(
+        &self,
+        filter: &AuditFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<AuditEntry>> {
+        let push_filter = |qb: &mut QueryBuilder<Postgres>| {
+            if let Some(actor) = &filter.actor {
+                qb.push(" AND actor = ").push_bind(actor.clone());
+            }
+            if let Some(prefix) = &filter.action_prefix {
+                qb.push(" AND substr(action, 1, length(")
+                    .push_bind(prefix.clone())
+                    .push(")) = ")
+                    .push_bind(prefix.clone());
+            }
+            if let Some(id) = &filter.entity_id {
+                qb.push(" AND entity_id = ").push_bind(id.clone());
+            }
+        };
+        let mut count = QueryBuilder::<Postgres>::new("SELECT COUNT(*) FROM audit_log WHERE 1 = 1");
+        push_filter(&mut count);
+        let total: i64 = count
+            .build()
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_err)?
+            .try_get(0)
+            .map_err(db_err)?;
+        let mut select = QueryBuilder::<Postgres>::new(format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE 1 = 1"
+        ));
+        push_filter(&mut select);
+        select
+            .push(" ORDER BY seq DESC LIMIT ")
+            .push_bind(i64::from(page.per_page()))
+            .push(" OFFSET ")
+            .push_bind(page.offset() as i64);
+        let rows = select.build().fetch_all(&self.pool).await.map_err(db_err)?;
+        Ok(Page {
+            items: rows
+                .iter()
+                .map(audit_from_row)
+                .collect::<StoreResult<_>>()?,
+            page: page.page(),
+            per_page: page.per_page(),
+            total: total as u64,
+        })
+    }
+
+    async fn audit_chain(&self) -> StoreResult<Vec<AuditEntry>> {
+        sqlx::query(&format!(
+            "SELECT {AUDIT_COLUMNS} FROM audit_log ORDER BY seq"
+        ))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(audit_from_row)
+        .collect()
     }
 }
 

@@ -8,9 +8,11 @@
 //! each backend keeps its own queries next to its own migrations.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use mhis_domain::access::{Role, Scope, User};
 use mhis_domain::assessment::{Assessment, AssessmentStatus, ProtocolId, Purpose};
+use mhis_domain::audit::{AuditEntry, AuditEvent};
 use mhis_domain::country::CountryCode;
-use mhis_domain::ids::{AssessmentId, MigrantId, ObservationId, SiteId};
+use mhis_domain::ids::{AssessmentId, MigrantId, ObservationId, SiteId, UserId};
 use mhis_domain::migrant::{
     DocumentKind, Language, Migrant, MigrantDetails, PartialDate, Phone, Sex, TravelDocument,
 };
@@ -37,6 +39,13 @@ pub const ASSESSMENT_COLUMNS: &str = "id, migrant_id, site_id, purpose, destinat
 /// The columns of `observations`, in the order inserts bind them.
 pub const OBSERVATION_COLUMNS: &str = "id, assessment_id, code, value, unit, observed_at, \
     recorded_by, recorded_at, supersedes, superseded_by, correction_reason";
+
+/// The columns of `users` that [`user_from_row`] reads.
+pub const USER_COLUMNS: &str = "id, username, display_name, role, national, language";
+
+/// The columns of `audit_log`, in the order inserts bind them.
+pub const AUDIT_COLUMNS: &str =
+    "seq, at, actor, action, entity, entity_id, origin, prev_hash, hash";
 
 /// Wraps any driver or decoding error.
 pub fn db_err(e: impl std::fmt::Display) -> StoreError {
@@ -69,6 +78,7 @@ macro_rules! row_fn {
             for<'r> i64: Decode<'r, R::Database> + Type<R::Database>,
             for<'r> DateTime<Utc>: Decode<'r, R::Database> + Type<R::Database>,
             for<'r> NaiveDate: Decode<'r, R::Database> + Type<R::Database>,
+            for<'r> bool: Decode<'r, R::Database> + Type<R::Database>,
         $body
     };
 }
@@ -174,6 +184,41 @@ row_fn! {
             supersedes: id("supersedes")?,
             superseded_by: id("superseded_by")?,
             correction_reason: get(row, "correction_reason")?,
+        })
+    }
+}
+
+row_fn! {
+    /// Reads a user; `sites` are the user's sites (ignored with national
+    /// scope).
+    fn user_from_row(row, sites: Vec<SiteId>) -> User {
+        let national: bool = get(row, "national")?;
+        Ok(User {
+            id: UserId(get(row, "id")?),
+            username: get(row, "username")?,
+            display_name: get(row, "display_name")?,
+            role: Role::parse("role", &get::<String, _>(row, "role")?).map_err(damaged)?,
+            scope: if national { Scope::National } else { Scope::Sites(sites) },
+            language: get(row, "language")?,
+        })
+    }
+}
+
+row_fn! {
+    /// Reads an audit entry.
+    fn audit_from_row(row) -> AuditEntry {
+        Ok(AuditEntry {
+            seq: get(row, "seq")?,
+            at: get(row, "at")?,
+            event: AuditEvent {
+                actor: get(row, "actor")?,
+                action: get(row, "action")?,
+                entity: get(row, "entity")?,
+                entity_id: get(row, "entity_id")?,
+                origin: get(row, "origin")?,
+            },
+            prev_hash: get(row, "prev_hash")?,
+            hash: get(row, "hash")?,
         })
     }
 }

@@ -11,8 +11,10 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use mhis_domain::access::User;
 use mhis_domain::assessment::{Assessment, AssessmentStatus, NewAssessment};
-use mhis_domain::ids::{AssessmentId, MigrantId, ObservationId, SiteId};
+use mhis_domain::audit::{AuditEntry, AuditEvent};
+use mhis_domain::ids::{AssessmentId, MigrantId, ObservationId, SiteId, TokenId, UserId};
 use mhis_domain::migrant::{DuplicateReason, Migrant, MigrantDetails, PartialDate};
 use mhis_domain::observation::{Correction, NewObservation, Observation};
 use mhis_domain::page::{Page, PageRequest};
@@ -92,8 +94,8 @@ pub struct DuplicateCandidate {
 pub struct AssessmentFilter {
     /// Of one migrant.
     pub migrant_id: Option<MigrantId>,
-    /// At one site.
-    pub site_id: Option<SiteId>,
+    /// At one of these sites (`None`: everywhere).
+    pub sites: Option<Vec<SiteId>>,
     /// In one status.
     pub status: Option<AssessmentStatus>,
 }
@@ -109,7 +111,7 @@ pub trait Store: Send + Sync + 'static {
     async fn migrate(&self) -> StoreResult<()>;
 
     /// Stores a new site; its code must be unused.
-    async fn create_site(&self, site: &NewSite) -> StoreResult<Site>;
+    async fn create_site(&self, site: &NewSite, audit: &AuditEvent) -> StoreResult<Site>;
     /// Every site, ordered by code.
     async fn list_sites(&self) -> StoreResult<Vec<Site>>;
     /// One site.
@@ -123,6 +125,7 @@ pub trait Store: Send + Sync + 'static {
         site: SiteId,
         details: &MigrantDetails,
         now: DateTime<Utc>,
+        audit: &AuditEvent,
     ) -> StoreResult<(Migrant, Vec<DuplicateCandidate>)>;
     /// One migrant.
     async fn get_migrant(&self, id: MigrantId) -> StoreResult<Migrant>;
@@ -134,6 +137,7 @@ pub trait Store: Send + Sync + 'static {
         version: i64,
         details: &MigrantDetails,
         now: DateTime<Utc>,
+        audit: &AuditEvent,
     ) -> StoreResult<Migrant>;
     /// Searches the registry, newest first.
     async fn search_migrants(
@@ -154,6 +158,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         assessment: &NewAssessment,
         now: DateTime<Utc>,
+        audit: &AuditEvent,
     ) -> StoreResult<Assessment>;
     /// One assessment.
     async fn get_assessment(&self, id: AssessmentId) -> StoreResult<Assessment>;
@@ -173,6 +178,7 @@ pub trait Store: Send + Sync + 'static {
         observations: &[NewObservation],
         actor: &Actor,
         now: DateTime<Utc>,
+        audit: &AuditEvent,
     ) -> StoreResult<Vec<Observation>>;
     /// Supersedes a current observation with a corrected value.
     async fn correct_observation(
@@ -181,6 +187,7 @@ pub trait Store: Send + Sync + 'static {
         correction: &Correction,
         actor: &Actor,
         now: DateTime<Utc>,
+        audit: &AuditEvent,
     ) -> StoreResult<Observation>;
     /// One observation, current or superseded.
     async fn get_observation(&self, id: ObservationId) -> StoreResult<Observation>;
@@ -191,6 +198,98 @@ pub trait Store: Send + Sync + 'static {
         assessment: AssessmentId,
         include_history: bool,
     ) -> StoreResult<Vec<Observation>>;
+
+    /// Creates a user account with its sites; the user name must be unused.
+    async fn create_user(
+        &self,
+        user: &User,
+        password_hash: &str,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
+    /// A user and their credentials, by login name.
+    async fn find_user_login(&self, username: &str) -> StoreResult<Option<UserLogin>>;
+    /// One user.
+    async fn get_user(&self, id: UserId) -> StoreResult<User>;
+    /// Every user, by login name.
+    async fn list_users(&self) -> StoreResult<Vec<User>>;
+    /// Records a failed login: counts it, and locks the account until
+    /// `lock_until` when given.
+    async fn record_login_failure(
+        &self,
+        id: UserId,
+        lock_until: Option<DateTime<Utc>>,
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
+    /// Records a successful login: clears the failure count.
+    async fn record_login_success(&self, id: UserId, audit: &AuditEvent) -> StoreResult<()>;
+
+    /// Stores a new API token's hash for a user.
+    async fn create_token(
+        &self,
+        token: &ApiToken,
+        token_hash: &str,
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
+    /// The live (unrevoked) token with this hash, and its user.
+    async fn find_token(&self, token_hash: &str) -> StoreResult<Option<(ApiToken, User)>>;
+    /// Revokes a token.
+    async fn revoke_token(
+        &self,
+        id: TokenId,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
+
+    /// Appends an audit entry on its own (for reads of personal data).
+    async fn append_audit(&self, event: &AuditEvent, now: DateTime<Utc>) -> StoreResult<()>;
+    /// Audit entries matching a filter, newest first.
+    async fn list_audit(
+        &self,
+        filter: &AuditFilter,
+        page: PageRequest,
+    ) -> StoreResult<Page<AuditEntry>>;
+    /// The whole trail in chain order, for verification.
+    async fn audit_chain(&self) -> StoreResult<Vec<AuditEntry>>;
+}
+
+/// Filters of the audit trail page; every given criterion must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// By actor.
+    pub actor: Option<String>,
+    /// By action prefix (`migrant.` for every migrant action).
+    pub action_prefix: Option<String>,
+    /// By record id.
+    pub entity_id: Option<String>,
+}
+
+/// A user with the secrets needed to log in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserLogin {
+    /// The user.
+    pub user: User,
+    /// The argon2id PHC string.
+    pub password_hash: String,
+    /// Consecutive failed logins.
+    pub failed_logins: i64,
+    /// Locked until then, after too many failures.
+    pub locked_until: Option<DateTime<Utc>>,
+}
+
+/// An API token (the secret itself is shown once and stored hashed).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ApiToken {
+    /// Identifier.
+    pub id: TokenId,
+    /// Owner.
+    pub user_id: UserId,
+    /// A label (`lab-analyser-1`).
+    pub name: String,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
 }
 
 /// Serialises an observation value for storage.
@@ -297,4 +396,26 @@ pub fn correcting_observation(
     new.supersedes = Some(old.id);
     new.correction_reason = Some(correction.reason.clone());
     Ok(new)
+}
+
+/// The time recorded in an audit entry: to the microsecond, the precision
+/// both backends store, so the hash recomputed from a stored entry matches.
+pub fn audit_time(now: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::SubsecRound;
+    now.trunc_subsecs(6)
+}
+
+/// Names the record an audit event is about.
+pub trait WithEntityId {
+    /// The same event, about record `id`.
+    fn with_entity_id(&self, id: impl std::fmt::Display) -> AuditEvent;
+}
+
+impl WithEntityId for AuditEvent {
+    fn with_entity_id(&self, id: impl std::fmt::Display) -> AuditEvent {
+        AuditEvent {
+            entity_id: Some(id.to_string()),
+            ..self.clone()
+        }
+    }
 }

@@ -8,6 +8,7 @@
 //! it. Each PostgreSQL test gets a database of its own, dropped afterwards.
 
 use mhis_domain::vocabulary::Vocabulary;
+use mhis_server::auth::{NewAccount, create_account, issue_token};
 use mhis_server::{AppState, storage};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -28,17 +29,43 @@ pub enum Backend {
     Postgres,
 }
 
-/// A running server and a client for it.
+/// A running server, its state, and clients for it.
+///
+/// `app.get(…)`/`post(…)`/`put(…)` act as a national clinician (who may
+/// register, assess and record every result); `app.admin` is a national
+/// administrator; [`TestApp::client_for`] makes users of any role and
+/// scope.
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`.
     pub address: String,
     /// The database URL the server uses.
     pub database_url: String,
-    /// An HTTP client.
-    pub client: reqwest::Client,
+    /// The server's state, to create accounts as the CLI does.
+    pub state: AppState,
+    /// A national clinician.
+    pub clinician: Client,
+    /// A national administrator.
+    pub admin: Client,
     shutdown: Option<oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
     postgres: Option<(String, String)>,
+}
+
+/// An HTTP client acting as one user (or anonymously).
+#[derive(Clone)]
+pub struct Client {
+    /// `http://127.0.0.1:PORT`.
+    pub address: String,
+    /// The bearer token, if any.
+    pub token: Option<String>,
+    http: reqwest::Client,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.clinician
+    }
 }
 
 /// A response: status and JSON body (`Value::Null` when empty or not JSON).
@@ -78,7 +105,23 @@ impl Reply {
     }
 }
 
-impl TestApp {
+impl Client {
+    /// The same server, without credentials.
+    pub fn anonymous(&self) -> Client {
+        Client {
+            token: None,
+            ..self.clone()
+        }
+    }
+
+    fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let builder = self.http.request(method, format!("{}{path}", self.address));
+        match &self.token {
+            Some(token) => builder.bearer_auth(token),
+            None => builder,
+        }
+    }
+
     async fn reply(response: reqwest::Response) -> Reply {
         let status = response.status();
         let bytes = response.bytes().await.expect("read body");
@@ -91,8 +134,7 @@ impl TestApp {
     /// GET a path.
     pub async fn get(&self, path: &str) -> Reply {
         let r = self
-            .client
-            .get(format!("{}{path}", self.address))
+            .request(reqwest::Method::GET, path)
             .send()
             .await
             .expect("GET");
@@ -102,8 +144,7 @@ impl TestApp {
     /// POST JSON to a path.
     pub async fn post(&self, path: &str, body: &Value) -> Reply {
         let r = self
-            .client
-            .post(format!("{}{path}", self.address))
+            .request(reqwest::Method::POST, path)
             .json(body)
             .send()
             .await
@@ -114,8 +155,7 @@ impl TestApp {
     /// PUT JSON to a path.
     pub async fn put(&self, path: &str, body: &Value) -> Reply {
         let r = self
-            .client
-            .put(format!("{}{path}", self.address))
+            .request(reqwest::Method::PUT, path)
             .json(body)
             .send()
             .await
@@ -126,14 +166,43 @@ impl TestApp {
     /// POST raw bytes with a content type.
     pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Reply {
         let r = self
-            .client
-            .post(format!("{}{path}", self.address))
+            .request(reqwest::Method::POST, path)
             .header("content-type", content_type)
             .body(body)
             .send()
             .await
             .expect("POST");
         Self::reply(r).await
+    }
+}
+
+impl TestApp {
+    /// A client acting as a new user of `role` at the sites with these
+    /// codes (national scope when `sites` is empty).
+    pub async fn client_for(&self, role: &str, sites: &[&str]) -> Client {
+        let username = format!("{role}-{}", uuid::Uuid::now_v7().simple())
+            .chars()
+            .take(32)
+            .collect::<String>();
+        let account = NewAccount {
+            username,
+            display_name: format!("Test {role}"),
+            role: role.to_owned(),
+            sites: sites.iter().map(|s| (*s).to_owned()).collect(),
+            national: sites.is_empty(),
+            password: "a long test password".into(),
+            language: None,
+        };
+        let user = create_account(&self.state, &account, "test")
+            .await
+            .expect("create test account");
+        let token = issue_token(&self.state, &user, "test", "test")
+            .await
+            .expect("issue test token");
+        Client {
+            token: Some(token),
+            ..self.clinician.anonymous()
+        }
     }
 }
 
@@ -209,24 +278,35 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         .await
         .expect("open store");
     let state = AppState::new(store, vocabulary);
+    let server_state = state.clone();
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = format!("http://{}", listener.local_addr().expect("addr"));
     let (tx, rx) = oneshot::channel::<()>();
     tokio::spawn(async move {
-        mhis_server::serve(listener, state, async {
+        mhis_server::serve(listener, server_state, async {
             let _ = rx.await;
         })
         .await
         .expect("server");
     });
-    Some(TestApp {
+    let anonymous = Client {
+        address: address.clone(),
+        token: None,
+        http: reqwest::Client::new(),
+    };
+    let mut app = TestApp {
         address,
         database_url,
-        client: reqwest::Client::new(),
+        state,
+        clinician: anonymous.clone(),
+        admin: anonymous,
         shutdown: Some(tx),
         _dir: dir,
         postgres,
-    })
+    };
+    app.clinician = app.client_for("clinician", &[]).await;
+    app.admin = app.client_for("admin", &[]).await;
+    Some(app)
 }
 
 /// Writes a story test that runs on SQLite and on PostgreSQL.

@@ -7,6 +7,7 @@ use serde_json::{Value, json};
 
 async fn site(app: &TestApp, code: &str) -> String {
     let body = app
+        .admin
         .post(
             "/api/v1/sites",
             &json!({"code": code, "kind": "assessment_centre", "country": "TJ",
@@ -501,13 +502,14 @@ story!(
             .await
             .expect_error(404, None);
         // Site codes are unique.
-        app.post(
-            "/api/v1/sites",
-            &json!({"code": "TJ-DYU-03", "kind": "laboratory",
+        app.admin
+            .post(
+                "/api/v1/sites",
+                &json!({"code": "TJ-DYU-03", "kind": "laboratory",
                                        "country": "TJ", "name": "Lab"}),
-        )
-        .await
-        .expect_error(409, Some("code"));
+            )
+            .await
+            .expect_error(409, Some("code"));
 
         let page = app.get("/api/v1/migrants").await.expect(200);
         assert_eq!(page["total"], 0, "no refused registration was stored");
@@ -629,5 +631,333 @@ story!(
         ))
         .await
         .expect_error(404, None);
+    }
+);
+
+story!(
+    nothing_is_reachable_without_credentials,
+    |app: TestApp| async move {
+        let anonymous = app.anonymous();
+        let id = uuid::Uuid::now_v7();
+        for path in [
+            "/api/v1/sites".to_owned(),
+            "/api/v1/migrants".to_owned(),
+            format!("/api/v1/migrants/{id}"),
+            "/api/v1/assessments".to_owned(),
+            format!("/api/v1/assessments/{id}/decision"),
+            format!("/api/v1/observations/{id}"),
+            "/api/v1/vocabulary".to_owned(),
+        ] {
+            anonymous.get(&path).await.expect_error(401, None);
+        }
+        anonymous
+            .post("/api/v1/migrants", &json!({}))
+            .await
+            .expect_error(401, None);
+        let mut forged = app.anonymous();
+        forged.token = Some("mhis_0000".into());
+        forged.get("/api/v1/sites").await.expect_error(401, None);
+        // The API description stays public, as it holds no data.
+        anonymous.get("/api/v1/openapi.json").await.expect(200);
+    }
+);
+
+story!(
+    each_role_can_do_its_work_and_nothing_more,
+    |app: TestApp| async move {
+        let s = site(&app, "TJ-DYU-05").await;
+        let registrar = app.client_for("registrar", &["TJ-DYU-05"]).await;
+        let lab = app.client_for("lab", &["TJ-DYU-05"]).await;
+        let radiologist = app.client_for("radiologist", &["TJ-DYU-05"]).await;
+        let clinician = app.client_for("clinician", &["TJ-DYU-05"]).await;
+        let data_manager = app.client_for("data_manager", &[]).await;
+        let counsellor = app.client_for("counsellor", &["TJ-DYU-05"]).await;
+        let trainer = app.client_for("trainer", &[]).await;
+        let border_officer = app.client_for("border_officer", &[]).await;
+        let verifier = app.client_for("verifier", &[]).await;
+
+        // registrar: registers and opens; may not record results or make sites.
+        let m = registrar
+            .post("/api/v1/migrants", &rakhimov(&s))
+            .await
+            .expect(201);
+        let m = m["migrant"]["id"].as_str().unwrap().to_owned();
+        let a = registrar
+            .post(
+                "/api/v1/assessments",
+                &json!({"migrant_id": m, "site_id": s,
+            "purpose": "labour", "destination": "RU", "protocol": "ru-labour"}),
+            )
+            .await
+            .expect(201);
+        let a = a["id"].as_str().unwrap().to_owned();
+        let obs = format!("/api/v1/assessments/{a}/observations");
+        registrar
+            .post(
+                &obs,
+                &json!({"observations": [{"code": "cxr", "value": "normal"}]}),
+            )
+            .await
+            .expect_error(403, None);
+        registrar
+            .post(
+                "/api/v1/sites",
+                &json!({"code": "XX-1", "kind": "laboratory", "country": "TJ", "name": "x"}),
+            )
+            .await
+            .expect_error(403, None);
+
+        // lab: laboratory results only.
+        lab.post(
+            &obs,
+            &json!({"observations": [{"code": "hiv.a1", "value": "non_reactive"}]}),
+        )
+        .await
+        .expect(201);
+        lab.post(
+            &obs,
+            &json!({"observations": [{"code": "cxr", "value": "normal"}]}),
+        )
+        .await
+        .expect_error(403, None);
+        lab.post("/api/v1/migrants", &rakhimov(&s))
+            .await
+            .expect_error(403, None);
+
+        // radiologist: radiology only.
+        let cxr = radiologist
+            .post(
+                &obs,
+                &json!({"observations": [{"code": "cxr", "value": "normal"}]}),
+            )
+            .await
+            .expect(201);
+        radiologist
+            .post(
+                &obs,
+                &json!({"observations": [{"code": "syphilis.screen", "value": "non_reactive"}]}),
+            )
+            .await
+            .expect_error(403, None);
+        // A lab user may not correct a radiology reading.
+        let cxr_id = cxr["observations"][0]["id"].as_str().unwrap();
+        lab.post(
+            &format!("/api/v1/observations/{cxr_id}/correction"),
+            &json!({"value": "inconclusive", "reason": "x"}),
+        )
+        .await
+        .expect_error(403, None);
+
+        // clinician: history and examination too, and reads the decision.
+        clinician
+            .post(
+                &obs,
+                &json!({"observations": [{"code": "leprosy.exam", "value": "no_signs"}]}),
+            )
+            .await
+            .expect(201);
+        clinician
+            .get(&format!("/api/v1/assessments/{a}/decision"))
+            .await
+            .expect(200);
+
+        // data manager: aggregates only, never names or results.
+        data_manager
+            .get("/api/v1/migrants")
+            .await
+            .expect_error(403, None);
+        data_manager
+            .get(&format!("/api/v1/migrants/{m}"))
+            .await
+            .expect_error(403, None);
+        data_manager
+            .get(&format!("/api/v1/assessments/{a}"))
+            .await
+            .expect_error(403, None);
+        data_manager.get("/api/v1/sites").await.expect(200);
+
+        // counsellor: reads, never writes results here.
+        counsellor
+            .get(&format!("/api/v1/migrants/{m}"))
+            .await
+            .expect(200);
+        counsellor
+            .post(
+                &obs,
+                &json!({"observations": [{"code": "tb.symptoms", "value": false}]}),
+            )
+            .await
+            .expect_error(403, None);
+
+        // trainer, border officer and verifier never see health records.
+        for other in [&trainer, &border_officer, &verifier] {
+            other
+                .get(&format!("/api/v1/migrants/{m}"))
+                .await
+                .expect_error(403, None);
+            other.get(&obs).await.expect_error(403, None);
+            other.get("/api/v1/sites").await.expect(200);
+        }
+
+        // admin: manages sites, reads, but records no results.
+        app.admin
+            .get(&format!("/api/v1/migrants/{m}"))
+            .await
+            .expect(200);
+        app.admin
+            .post(
+                &obs,
+                &json!({"observations": [{"code": "tb.contact", "value": false}]}),
+            )
+            .await
+            .expect_error(403, None);
+    }
+);
+
+story!(
+    records_of_other_sites_are_invisible,
+    |app: TestApp| async move {
+        let home = site(&app, "TJ-DYU-06").await;
+        let _other = site(&app, "UZ-TAS-06").await;
+        let here = app.client_for("clinician", &["TJ-DYU-06"]).await;
+        let there = app.client_for("clinician", &["UZ-TAS-06"]).await;
+        let m = here
+            .post("/api/v1/migrants", &rakhimov(&home))
+            .await
+            .expect(201);
+        let m = m["migrant"]["id"].as_str().unwrap().to_owned();
+        let a = here
+            .post(
+                "/api/v1/assessments",
+                &json!({"migrant_id": m, "site_id": home,
+            "purpose": "labour", "destination": "RU", "protocol": "ru-labour"}),
+            )
+            .await
+            .expect(201)["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let o = here
+            .post(
+                &format!("/api/v1/assessments/{a}/observations"),
+                &json!({"observations": [{"code": "cxr", "value": "normal"}]}),
+            )
+            .await
+            .expect(201)["observations"][0]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+
+        // Every read from the other site is a plain 404, as for a missing id.
+        let missing = app
+            .get(&format!("/api/v1/migrants/{}", uuid::Uuid::now_v7()))
+            .await
+            .expect(404);
+        for path in [
+            format!("/api/v1/migrants/{m}"),
+            format!("/api/v1/migrants/{m}/assessments"),
+            format!("/api/v1/assessments/{a}"),
+            format!("/api/v1/assessments/{a}/observations"),
+            format!("/api/v1/assessments/{a}/decision"),
+            format!("/api/v1/observations/{o}"),
+        ] {
+            let body = there.get(&path).await.expect(404);
+            assert_eq!(body["error"], missing["error"], "{path}");
+        }
+        // Writes too.
+        let mut update = rakhimov(&home);
+        update.as_object_mut().unwrap().remove("site_id");
+        update["version"] = json!(1);
+        there
+            .put(&format!("/api/v1/migrants/{m}"), &update)
+            .await
+            .expect_error(404, None);
+        there
+            .post(
+                &format!("/api/v1/assessments/{a}/observations"),
+                &json!({"observations": [{"code": "igra", "value": "negative"}]}),
+            )
+            .await
+            .expect_error(404, None);
+        there
+            .post(
+                &format!("/api/v1/observations/{o}/correction"),
+                &json!({"value": "inconclusive", "reason": "x"}),
+            )
+            .await
+            .expect_error(404, None);
+        there
+            .post(
+                "/api/v1/assessments",
+                &json!({"migrant_id": m, "site_id": home,
+            "purpose": "labour", "destination": "RU", "protocol": "ru-labour"}),
+            )
+            .await
+            .expect_error(422, Some("site_id"));
+        // Searches and lists leave them out, and a duplicate at another site
+        // is not revealed.
+        let found = there
+            .get("/api/v1/migrants?name=Rakhimov")
+            .await
+            .expect(200);
+        assert_eq!(found["total"], 0);
+        let listed = there.get("/api/v1/assessments").await.expect(200);
+        assert_eq!(listed["total"], 0);
+        let listed = there
+            .get(&format!("/api/v1/assessments?site_id={home}"))
+            .await
+            .expect(200);
+        assert_eq!(listed["total"], 0);
+        let other_site = there.get("/api/v1/sites").await.expect(200);
+        assert!(
+            other_site.as_array().unwrap().len() >= 2,
+            "sites themselves are not secret"
+        );
+        let mine = app.get("/api/v1/migrants?name=Rakhimov").await.expect(200);
+        assert_eq!(mine["total"], 1, "national scope sees it");
+    }
+);
+
+story!(
+    writes_and_reads_of_personal_data_are_audited,
+    |app: TestApp| async move {
+        let s = site(&app, "TJ-DYU-07").await;
+        let m = register(&app, &rakhimov(&s)).await["migrant"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        app.get(&format!("/api/v1/migrants/{m}")).await.expect(200);
+        let failed = app.post("/api/v1/migrants", &json!({"site_id": s})).await;
+        assert_eq!(failed.status.as_u16(), 422);
+
+        let trail = app.state.store.audit_chain().await.unwrap();
+        let actions: Vec<(&str, Option<&str>)> = trail
+            .iter()
+            .map(|e| (e.event.action.as_str(), e.event.entity_id.as_deref()))
+            .collect();
+        assert!(
+            actions.contains(&("migrant.create", Some(m.as_str()))),
+            "{actions:?}"
+        );
+        assert!(
+            actions.contains(&("migrant.read", Some(m.as_str()))),
+            "{actions:?}"
+        );
+        assert!(actions.contains(&("site.create", Some(s.as_str()))));
+        let read = trail
+            .iter()
+            .find(|e| e.event.action == "migrant.read")
+            .unwrap();
+        assert!(read.event.actor.starts_with("clinician-"));
+        assert_eq!(read.event.origin.as_deref(), Some("127.0.0.1"));
+        // A refused request wrote nothing, not even an audit entry.
+        assert_eq!(
+            trail
+                .iter()
+                .filter(|e| e.event.action == "migrant.create")
+                .count(),
+            1
+        );
+        assert_eq!(mhis_domain::audit::verify_chain(&trail), Ok(trail.len()));
     }
 );

@@ -44,6 +44,16 @@ pub async fn run(config_file: Option<&Path>, args: Args) -> anyhow::Result<ExitC
             "created {} sites, {} migrants with one assessment each, {} observations",
             loaded.sites, loaded.migrants, loaded.observations
         );
+        let logins = mhis_server::demo::create_demo_users(&state)
+            .await
+            .map_err(|e| anyhow::anyhow!("creating demo users: {}", e.message))?;
+        println!("demo logins (user / password / role / scope):");
+        for login in logins {
+            println!(
+                "  {:<20} {:<30} {:<15} {}",
+                login.username, login.password, login.role, login.scope
+            );
+        }
     } else {
         println!("using the existing data in {}", config.database_url);
     }
@@ -51,9 +61,26 @@ pub async fn run(config_file: Option<&Path>, args: Args) -> anyhow::Result<ExitC
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
     let url = format!("http://{}", listener.local_addr()?);
+    // A fresh API token for the demo clinician (national searches need the
+    // admin; the clinician works at TJ-DYU-01), shown on every start.
+    let token = match state.store.find_user_login("demo-admin").await? {
+        Some(login) => Some(
+            mhis_server::auth::issue_token(&state, &login.user, "demo", "demo")
+                .await
+                .map_err(|e| anyhow::anyhow!("issuing a demo token: {}", e.message))?,
+        ),
+        None => None,
+    };
     println!("mhis demo serving on {url}");
-    println!("  try: curl '{url}/api/v1/migrants?name=Рахимов'");
-    println!("       curl '{url}/api/v1/migrants?name=Rakhimov'");
+    if let Some(token) = token {
+        println!("  API token of demo-admin (national scope): {token}");
+        println!(
+            "  try: curl -H 'Authorization: Bearer {token}' '{url}/api/v1/migrants?name=Рахимов'"
+        );
+        println!(
+            "       curl -H 'Authorization: Bearer {token}' '{url}/api/v1/migrants?name=Rakhimov'"
+        );
+    }
     println!("       curl '{url}/api/v1/openapi.json'");
     mhis_server::serve(listener, state, super::shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)

@@ -1,11 +1,13 @@
 //! One module per subcommand.
 
+pub mod audit;
 pub mod bench;
 pub mod bench_verify;
 pub mod classify;
 pub mod demo;
 pub mod migrate;
 pub mod serve;
+pub mod user;
 pub mod verify;
 
 use anyhow::Context;

@@ -35,12 +35,28 @@ use mhis_cert::{
 /// Exit status of a usage error (as clap uses for bad flags).
 const USAGE: u8 = 2;
 
+/// How trust is established, shown after the flags in `--help`.
+const AFTER_HELP: &str = "\
+Trust: an MHC1: certificate is checked against --trust-list, whose signature must \
+verify with a --anchor key (the trust anchor's public key, given out of band). An HC1: \
+certificate is checked against --dsc, or against --trust-list when no DSC is given. \
+--revocations also needs --anchor. Lists older than --max-age-hours at the clock give \
+the verdict trust_list_stale.
+
+Output: one JSON object {\"verdict\", \"stage\", \"signature_valid\", \"kind\", \"payload\"}; \
+verdict is one of valid, malformed, unknown_key, bad_signature, key_not_allowed, \
+not_yet_valid, expired, revoked, trust_list_stale.
+
+Exit status: 0 valid, 1 any other verdict, 2 usage error (unreadable file, bad flag \
+value, missing or unverifiable trust material).";
+
 /// Flags of `mhis verify`.
 ///
 /// Trust: an `MHC1:` certificate needs `--trust-list` and `--anchor`; an
 /// `HC1:` certificate needs `--dsc` (or a trust list naming DCC keys).
 /// Lists older than `--max-age-hours` at the clock give `trust_list_stale`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = AFTER_HELP)]
 pub struct Args {
     /// The certificate: a file holding the QR text (`MHC1:…` or `HC1:…`) or
     /// a PNG/JPEG image of the QR code, or `-` for standard input.

@@ -1,14 +1,17 @@
 //! Assessments: open, read, list by migrant, site or status.
 
+use crate::api::migrants::{scoped_sites, visible_migrant};
 use crate::api::path_id;
+use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use mhis_domain::access::Permission;
 use mhis_domain::assessment::{Assessment, AssessmentInput, AssessmentStatus, NewAssessment};
-use mhis_domain::ids::{AssessmentId, MigrantId, SiteId};
+use mhis_domain::ids::{AssessmentId, MigrantId};
 use mhis_domain::page::{Page, PageRequest};
 use mhis_domain::protocol::{Case, ClassifyError};
 use mhis_store::AssessmentFilter;
@@ -35,10 +38,26 @@ pub struct ListParams {
     responses((status = 201, body = Assessment), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
+    user: CurrentUser,
     ApiJson(input): ApiJson<AssessmentInput>,
 ) -> ApiResult<(StatusCode, Json<Assessment>)> {
+    user.require(Permission::AssessmentOpen)?;
     let new = NewAssessment::parse(&input, state.protocols.ids(), state.today())?;
-    let assessment = state.store.create_assessment(&new, state.now()).await?;
+    if !user.user.scope.covers(new.site_id) {
+        return Err(ApiError::invalid("site_id", "no such site"));
+    }
+    match state.store.get_migrant(new.migrant_id).await {
+        Ok(m) if user.user.scope.covers(m.registered_at) => {}
+        Ok(_) | Err(mhis_store::StoreError::NotFound { .. }) => {
+            return Err(ApiError::invalid("migrant_id", "no such migrant"));
+        }
+        Err(e) => return Err(e.into()),
+    }
+    let audit = user.event("assessment.create", "assessment", None);
+    let assessment = state
+        .store
+        .create_assessment(&new, state.now(), &audit)
+        .await?;
     Ok((StatusCode::CREATED, Json(assessment)))
 }
 
@@ -48,10 +67,32 @@ pub async fn create(
     responses((status = 200, body = Assessment), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
+    user: CurrentUser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Assessment>> {
-    let id = AssessmentId(path_id(&id, "assessment")?);
-    Ok(Json(state.store.get_assessment(id).await?))
+    user.require(Permission::AssessmentRead)?;
+    let assessment = visible_assessment(&state, &user, &id).await?;
+    user.audit_read(
+        &state,
+        "assessment.read",
+        "assessment",
+        Some(assessment.id.to_string()),
+    )
+    .await?;
+    Ok(Json(assessment))
+}
+
+/// The assessment with this path id, if it exists and its site is in the
+/// user's scope; 404 otherwise.
+pub async fn visible_assessment(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+) -> ApiResult<Assessment> {
+    let id = AssessmentId(path_id(id, "assessment")?);
+    let assessment = state.store.get_assessment(id).await?;
+    user.require_site(assessment.site_id, "assessment")?;
+    Ok(assessment)
 }
 
 /// Assessments by migrant, site or status, newest first.
@@ -59,8 +100,10 @@ pub async fn get(
     responses((status = 200, body = Page<Assessment>), (status = 422, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
+    user: CurrentUser,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> ApiResult<Json<Page<Assessment>>> {
+    user.require(Permission::AssessmentRead)?;
     let page = PageRequest::parse(params.page, params.per_page)?;
     let uuid = |field: &'static str, raw: &str| {
         raw.parse::<uuid::Uuid>()
@@ -72,18 +115,17 @@ pub async fn list(
             .as_deref()
             .map(|m| uuid("migrant_id", m).map(MigrantId))
             .transpose()?,
-        site_id: params
-            .site_id
-            .as_deref()
-            .map(|s| uuid("site_id", s).map(SiteId))
-            .transpose()?,
+        sites: scoped_sites(&user, params.site_id.as_deref())?,
         status: params
             .status
             .as_deref()
             .map(|s| AssessmentStatus::parse("status", s))
             .transpose()?,
     };
-    Ok(Json(state.store.list_assessments(&filter, page).await?))
+    let found = state.store.list_assessments(&filter, page).await?;
+    user.audit_read(&state, "assessment.list", "assessment", None)
+        .await?;
+    Ok(Json(found))
 }
 
 /// The protocol engine's decision for a stored assessment, over its
@@ -95,10 +137,12 @@ pub async fn list(
               (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn decision(
     State(state): State<AppState>,
+    user: CurrentUser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let id = AssessmentId(path_id(&id, "assessment")?);
-    let assessment = state.store.get_assessment(id).await?;
+    user.require(Permission::AssessmentRead)?;
+    let assessment = visible_assessment(&state, &user, &id).await?;
+    let id = assessment.id;
     let migrant = state.store.get_migrant(assessment.migrant_id).await?;
     let observations = state.store.list_observations(id, false).await?;
     let case = Case::new(
@@ -115,6 +159,13 @@ pub async fn decision(
             ClassifyError::UnknownProtocol { .. } => ApiError::invalid("protocol", e.to_string()),
             ClassifyError::Case(f) => f.into(),
         })?;
+    user.audit_read(
+        &state,
+        "assessment.decision",
+        "assessment",
+        Some(id.to_string()),
+    )
+    .await?;
     Ok(Json(decision.to_json()))
 }
 
@@ -124,16 +175,21 @@ pub async fn decision(
     responses((status = 200, body = Page<Assessment>), (status = 404, body = ErrorBody)))]
 pub async fn list_for_migrant(
     State(state): State<AppState>,
+    user: CurrentUser,
     Path(id): Path<String>,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> ApiResult<Json<Page<Assessment>>> {
-    let id = MigrantId(path_id(&id, "migrant")?);
-    // 404 for an unknown migrant rather than an empty page.
-    state.store.get_migrant(id).await?;
+    user.require(Permission::AssessmentRead)?;
+    // 404 for an unknown or invisible migrant rather than an empty page.
+    let id: MigrantId = visible_migrant(&state, &user, &id).await?.id;
     let page = PageRequest::parse(params.page, params.per_page)?;
     let filter = AssessmentFilter {
         migrant_id: Some(id),
+        sites: scoped_sites(&user, None)?,
         ..Default::default()
     };
-    Ok(Json(state.store.list_assessments(&filter, page).await?))
+    let found = state.store.list_assessments(&filter, page).await?;
+    user.audit_read(&state, "assessment.list", "migrant", Some(id.to_string()))
+        .await?;
+    Ok(Json(found))
 }

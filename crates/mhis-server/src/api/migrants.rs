@@ -2,12 +2,14 @@
 //! update with optimistic concurrency, and search.
 
 use crate::api::path_id;
+use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiQuery, from_value};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
+use mhis_domain::access::Permission;
 use mhis_domain::ids::{MigrantId, SiteId};
 use mhis_domain::migrant::{
     DuplicateReason, Migrant, MigrantDetails, MigrantInput, NewMigrant, PartialDate,
@@ -100,19 +102,30 @@ pub struct SearchParams {
     responses((status = 201, body = Registered), (status = 422, body = ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
+    user: CurrentUser,
     ApiJson(body): ApiJson<serde_json::Value>,
 ) -> ApiResult<(StatusCode, Json<Registered>)> {
+    user.require(Permission::MigrantWrite)?;
     let (site, input): (_, MigrantInput) = split_body(body, "site_id")?;
     let site = SiteId(
         site.as_str()
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| ApiError::invalid("site_id", "is not an identifier"))?,
     );
+    if !user.user.scope.covers(site) {
+        return Err(ApiError::invalid("site_id", "no such site"));
+    }
     let details = MigrantDetails::from(NewMigrant::parse(&input, state.today())?);
+    let audit = user.event("migrant.create", "migrant", None);
     let (migrant, duplicates) = state
         .store
-        .create_migrant(site, &details, state.now())
+        .create_migrant(site, &details, state.now(), &audit)
         .await?;
+    // Possible duplicates at sites the user cannot see stay invisible.
+    let duplicates: Vec<_> = duplicates
+        .into_iter()
+        .filter(|d| user.user.scope.covers(d.migrant.registered_at))
+        .collect();
     Ok((
         StatusCode::CREATED,
         Json(Registered {
@@ -128,10 +141,28 @@ pub async fn create(
     responses((status = 200, body = Migrant), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
+    user: CurrentUser,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Migrant>> {
-    let id = MigrantId(path_id(&id, "migrant")?);
-    Ok(Json(state.store.get_migrant(id).await?))
+    user.require(Permission::MigrantRead)?;
+    let migrant = visible_migrant(&state, &user, &id).await?;
+    user.audit_read(
+        &state,
+        "migrant.read",
+        "migrant",
+        Some(migrant.id.to_string()),
+    )
+    .await?;
+    Ok(Json(migrant))
+}
+
+/// The migrant with this path id, if it exists and is in the user's scope;
+/// 404 otherwise.
+pub async fn visible_migrant(state: &AppState, user: &CurrentUser, id: &str) -> ApiResult<Migrant> {
+    let id = MigrantId(path_id(id, "migrant")?);
+    let migrant = state.store.get_migrant(id).await?;
+    user.require_site(migrant.registered_at, "migrant")?;
+    Ok(migrant)
 }
 
 /// Replaces a migrant's details; `version` must be the one read.
@@ -141,10 +172,12 @@ pub async fn get(
               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
+    user: CurrentUser,
     Path(id): Path<String>,
     ApiJson(body): ApiJson<serde_json::Value>,
 ) -> ApiResult<Json<Migrant>> {
-    let id = MigrantId(path_id(&id, "migrant")?);
+    user.require(Permission::MigrantWrite)?;
+    let id = visible_migrant(&state, &user, &id).await?.id;
     let (version, input): (_, MigrantInput) = split_body(body, "version")?;
     let version = version
         .as_i64()
@@ -153,7 +186,13 @@ pub async fn update(
     Ok(Json(
         state
             .store
-            .update_migrant(id, version, &details, state.now())
+            .update_migrant(
+                id,
+                version,
+                &details,
+                state.now(),
+                &user.event("migrant.update", "migrant", Some(id.to_string())),
+            )
             .await?,
     ))
 }
@@ -164,8 +203,10 @@ pub async fn update(
     responses((status = 200, body = Page<Migrant>), (status = 422, body = ErrorBody)))]
 pub async fn search(
     State(state): State<AppState>,
+    user: CurrentUser,
     ApiQuery(params): ApiQuery<SearchParams>,
 ) -> ApiResult<Json<Page<Migrant>>> {
+    user.require(Permission::MigrantRead)?;
     let page = PageRequest::parse(params.page, params.per_page)?;
     let query = MigrantQuery {
         name_tokens: params
@@ -184,19 +225,32 @@ pub async fn search(
             .filter(|d| !d.trim().is_empty())
             .map(|d| PartialDate::parse("birth_date", d, state.today()))
             .transpose()?,
-        sites: params
-            .site_id
-            .as_deref()
-            .map(|s| {
-                s.parse()
-                    .map(|id| vec![SiteId(id)])
-                    .map_err(|_| ApiError::invalid("site_id", "is not an identifier"))
-            })
-            .transpose()?,
+        sites: scoped_sites(&user, params.site_id.as_deref())?,
     };
     if params.name.as_deref().is_some_and(|n| !n.trim().is_empty()) && query.name_tokens.is_empty()
     {
         return Err(ApiError::invalid("name", "holds no letters to search for"));
     }
-    Ok(Json(state.store.search_migrants(&query, page).await?))
+    let found = state.store.search_migrants(&query, page).await?;
+    user.audit_read(&state, "migrant.search", "migrant", None)
+        .await?;
+    Ok(Json(found))
+}
+
+/// The sites a listing may cover: the one asked for (when visible) within
+/// the user's scope. An invisible site gives an empty list, not an error.
+pub fn scoped_sites(user: &CurrentUser, site_id: Option<&str>) -> ApiResult<Option<Vec<SiteId>>> {
+    let asked = site_id
+        .map(|s| {
+            s.parse()
+                .map(SiteId)
+                .map_err(|_| ApiError::invalid("site_id", "is not an identifier"))
+        })
+        .transpose()?;
+    Ok(match (asked, user.user.scope.filter()) {
+        (Some(site), None) => Some(vec![site]),
+        (Some(site), Some(scope)) => Some(scope.iter().copied().filter(|s| *s == site).collect()),
+        (None, None) => None,
+        (None, Some(scope)) => Some(scope.to_vec()),
+    })
 }

@@ -267,3 +267,155 @@ mod tests {
         assert_ne!(token_hash(&a), a);
     }
 }
+
+/// Consecutive failed logins that lock an account (OWASP Authentication
+/// Cheat Sheet: lock after a small number of failures, for a period).
+pub const MAX_FAILED_LOGINS: i64 = 5;
+/// How long a locked account stays locked.
+pub const LOCKOUT: chrono::Duration = chrono::Duration::minutes(15);
+/// How long a browser session lasts: one working day.
+pub const SESSION_LIFETIME: chrono::Duration = chrono::Duration::hours(8);
+/// Login attempts allowed from one address per [`RATE_WINDOW`].
+pub const RATE_LIMIT: u32 = 20;
+/// The window of the per-address login rate limit.
+pub const RATE_WINDOW: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// Counts login attempts per client address, in memory: a fixed window per
+/// address. It slows password guessing across many accounts; the per-account
+/// lockout stops guessing one account.
+#[derive(Debug, Default)]
+pub struct LoginLimiter {
+    attempts: std::sync::Mutex<std::collections::HashMap<String, (std::time::Instant, u32)>>,
+}
+
+impl LoginLimiter {
+    /// Counts an attempt from `origin`; false when over the limit.
+    pub fn allow(&self, origin: &str) -> bool {
+        let now = std::time::Instant::now();
+        let mut attempts = self
+            .attempts
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if attempts.len() > 10_000 {
+            attempts.retain(|_, (start, _)| now.duration_since(*start) < RATE_WINDOW);
+        }
+        let entry = attempts.entry(origin.to_owned()).or_insert((now, 0));
+        if now.duration_since(entry.0) >= RATE_WINDOW {
+            *entry = (now, 0);
+        }
+        entry.1 += 1;
+        entry.1 <= RATE_LIMIT
+    }
+}
+
+/// A successful login: the user, and the secrets the browser keeps.
+#[derive(Debug, Clone)]
+pub struct LoggedIn {
+    /// The user.
+    pub user: User,
+    /// The session secret, for the cookie (only its hash is stored).
+    pub session_secret: String,
+    /// The CSRF token every form of the session must carry.
+    pub csrf_token: String,
+}
+
+/// Why a login was refused. The wording never tells whether the user name
+/// exists.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LoginError {
+    /// Unknown user or wrong password.
+    #[error("the user name or password is wrong")]
+    Invalid,
+    /// Too many failures: locked for a while.
+    #[error("too many failed logins; try again after {0}")]
+    Locked(chrono::DateTime<chrono::Utc>),
+    /// Too many attempts from this address.
+    #[error("too many login attempts from this address; wait a few minutes")]
+    RateLimited,
+    /// Storage failed.
+    #[error("internal error")]
+    Internal,
+}
+
+/// Checks a password login and opens a session. Every outcome is audited.
+pub async fn login(
+    state: &AppState,
+    username: &str,
+    password: &str,
+    origin: Option<String>,
+) -> Result<LoggedIn, LoginError> {
+    let origin_key = origin.clone().unwrap_or_default();
+    if !state.login_limiter.allow(&origin_key) {
+        return Err(LoginError::RateLimited);
+    }
+    let now = state.now();
+    let event = |action: &str, who: &str| {
+        AuditEvent::new(who, action, "user", None, origin.clone())
+    };
+    let username = username.trim().to_ascii_lowercase();
+    let Some(account) = state
+        .store
+        .find_user_login(&username)
+        .await
+        .map_err(|_| LoginError::Internal)?
+    else {
+        // Hash anyway, so an unknown name takes as long as a wrong password.
+        let _ = verify_password(password, &DUMMY_HASH);
+        return Err(LoginError::Invalid);
+    };
+    if let Some(until) = account.locked_until.filter(|until| *until > now) {
+        return Err(LoginError::Locked(until));
+    }
+    if !verify_password(password, &account.password_hash) {
+        let lock = (account.failed_logins + 1 >= MAX_FAILED_LOGINS).then(|| now + LOCKOUT);
+        state
+            .store
+            .record_login_failure(account.user.id, lock, &event("login.failed", &username))
+            .await
+            .map_err(|_| LoginError::Internal)?;
+        return Err(match lock {
+            Some(until) => LoginError::Locked(until),
+            None => LoginError::Invalid,
+        });
+    }
+    state
+        .store
+        .record_login_success(account.user.id, &event("login", &username))
+        .await
+        .map_err(|_| LoginError::Internal)?;
+    let session_secret = new_token();
+    let csrf_token = new_token();
+    let session = mhis_store::Session {
+        token_hash: token_hash(&session_secret),
+        user_id: account.user.id,
+        csrf_token: csrf_token.clone(),
+        created_at: now,
+        expires_at: now + SESSION_LIFETIME,
+    };
+    state
+        .store
+        .create_session(&session, &event("session.create", &username))
+        .await
+        .map_err(|_| LoginError::Internal)?;
+    Ok(LoggedIn {
+        user: account.user,
+        session_secret,
+        csrf_token,
+    })
+}
+
+/// An argon2id hash of a random password, checked against when the user
+/// name is unknown so that both failures cost the same time.
+static DUMMY_HASH: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| hash_password(&new_token()).unwrap_or_default());
+
+/// The session of a request's cookie value, when it is live.
+pub async fn session_user(
+    state: &AppState,
+    session_secret: &str,
+) -> Result<Option<(mhis_store::Session, User)>, ApiError> {
+    Ok(state
+        .store
+        .find_session(&token_hash(session_secret), state.now())
+        .await?)
+}

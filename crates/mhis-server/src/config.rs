@@ -19,6 +19,10 @@ pub struct Config {
     /// (every `*.toml` below it is read).
     #[serde(default)]
     pub protocols_dir: Option<String>,
+    /// Whether the server is reached over HTTPS (through a TLS-terminating
+    /// proxy): session cookies are then marked `Secure`.
+    #[serde(default)]
+    pub behind_tls: bool,
 }
 
 impl Default for Config {
@@ -28,6 +32,7 @@ impl Default for Config {
             listen: "127.0.0.1:8080".into(),
             max_body_bytes: 1024 * 1024,
             protocols_dir: None,
+            behind_tls: false,
         }
     }
 }

@@ -23,6 +23,10 @@ pub struct AppState {
     pub clock: Clock,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// Per-address login attempt counter.
+    pub login_limiter: Arc<crate::auth::LoginLimiter>,
+    /// Mark cookies `Secure` (set when served behind TLS).
+    pub secure_cookies: bool,
 }
 
 impl AppState {
@@ -35,6 +39,8 @@ impl AppState {
             protocols: Arc::new(ProtocolSet::built_in()),
             clock: Arc::new(Utc::now),
             max_body_bytes: 1024 * 1024,
+            login_limiter: Arc::default(),
+            secure_cookies: false,
         }
     }
 

@@ -18,7 +18,7 @@ use mhis_domain::site::{NewSite, Site};
 use mhis_domain::vocabulary::Vocabulary;
 use mhis_store::{
     Actor, ApiToken, AssessmentFilter, AuditFilter, DuplicateCandidate, MigrantQuery, Store,
-    StoreError, StoreResult, UserLogin, WithEntityId, value_to_stored,
+    Session, StoreError, StoreResult, UserLogin, WithEntityId, value_to_stored,
 };
 use mhis_store_sql::{
     ASSESSMENT_COLUMNS, AUDIT_COLUMNS, MIGRANT_COLUMNS, OBSERVATION_COLUMNS, SITE_COLUMNS,
@@ -881,6 +881,59 @@ impl Store for PgStore {
             return Err(StoreError::NotFound { entity: "token" });
         }
         insert_audit(&mut tx, &audit.with_entity_id(id), now).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn create_session(&self, session: &Session, audit: &AuditEvent) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&session.token_hash)
+        .bind(session.user_id.0)
+        .bind(&session.csrf_token)
+        .bind(session.created_at)
+        .bind(session.expires_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        insert_audit(&mut tx, audit, session.created_at).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn find_session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<(Session, User)>> {
+        let row = sqlx::query(
+            "SELECT token_hash, user_id, csrf_token, created_at, expires_at FROM sessions WHERE token_hash = $1 AND expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        let Some(row) = row else { return Ok(None) };
+        let session = Session {
+            token_hash: row.try_get("token_hash").map_err(db_err)?,
+            user_id: UserId(row.try_get("user_id").map_err(db_err)?),
+            csrf_token: row.try_get("csrf_token").map_err(db_err)?,
+            created_at: row.try_get("created_at").map_err(db_err)?,
+            expires_at: row.try_get("expires_at").map_err(db_err)?,
+        };
+        let user = self.get_user(session.user_id).await?;
+        Ok(Some((session, user)))
+    }
+
+    async fn delete_session(&self, token_hash: &str, audit: &AuditEvent) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+            .bind(token_hash)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        insert_audit(&mut tx, audit, chrono::Utc::now()).await?;
         tx.commit().await.map_err(db_err)
     }
 

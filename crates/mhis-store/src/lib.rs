@@ -241,6 +241,17 @@ pub trait Store: Send + Sync + 'static {
         audit: &AuditEvent,
     ) -> StoreResult<()>;
 
+    /// Stores a browser session (by the hash of its secret).
+    async fn create_session(&self, session: &Session, audit: &AuditEvent) -> StoreResult<()>;
+    /// The unexpired session with this secret hash, and its user.
+    async fn find_session(
+        &self,
+        token_hash: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<(Session, User)>>;
+    /// Ends a session (logout).
+    async fn delete_session(&self, token_hash: &str, audit: &AuditEvent) -> StoreResult<()>;
+
     /// Appends an audit entry on its own (for reads of personal data).
     async fn append_audit(&self, event: &AuditEvent, now: DateTime<Utc>) -> StoreResult<()>;
     /// Audit entries matching a filter, newest first.
@@ -275,6 +286,21 @@ pub struct UserLogin {
     pub failed_logins: i64,
     /// Locked until then, after too many failures.
     pub locked_until: Option<DateTime<Utc>>,
+}
+
+/// A browser session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// SHA-256 of the session secret held in the cookie.
+    pub token_hash: String,
+    /// The user.
+    pub user_id: UserId,
+    /// The token every form of this session must echo.
+    pub csrf_token: String,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+    /// Expires.
+    pub expires_at: DateTime<Utc>,
 }
 
 /// An API token (the secret itself is shown once and stored hashed).

@@ -47,6 +47,7 @@ pub async fn state(config: &Config) -> anyhow::Result<mhis_server::AppState> {
     let mut state = mhis_server::AppState::new(store, vocabulary);
     state.protocols = Arc::new(protocols);
     state.max_body_bytes = config.max_body_bytes;
+    state.secure_cookies = config.behind_tls;
     Ok(state)
 }
 

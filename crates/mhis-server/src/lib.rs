@@ -20,6 +20,7 @@ pub mod protocols;
 pub mod routes;
 pub mod state;
 pub mod storage;
+pub mod ui;
 
 pub use config::Config;
 pub use state::AppState;

@@ -45,6 +45,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(|| async { ApiError::not_found("route") });
     Router::new()
         .nest("/api/v1", api)
+        .merge(crate::ui::router())
         .route("/healthz", get(|| async { "ok" }))
         .layer(DefaultBodyLimit::max(state.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
@@ -54,6 +55,23 @@ pub fn app(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
+        ))
+        // Pages load only our own styles and images, run no script from
+        // anywhere, submit forms only to us, and are never framed.
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'self'; img-src 'self' data:; \
+                 form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+            ),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
         ))
         .with_state(state)
 }

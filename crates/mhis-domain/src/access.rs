@@ -106,6 +106,8 @@ pub enum Permission {
     RecordLaboratory,
     /// Read aggregate indicators.
     AggregateRead,
+    /// Finalise or amend an assessment (physicians).
+    Finalise,
 }
 
 use Permission as P;
@@ -146,6 +148,7 @@ pub const MATRIX: &[(Role, &[Permission])] = &[
             P::RecordClinical,
             P::RecordRadiology,
             P::RecordLaboratory,
+            P::Finalise,
         ],
     ),
     (

@@ -242,6 +242,14 @@ pub struct Assessment {
     pub opened_at: DateTime<Utc>,
     /// When it was finalised.
     pub finalised_at: Option<DateTime<Utc>>,
+    /// The physician's final outcome, once finalised.
+    pub final_outcome: Option<String>,
+    /// The protocol engine's outcome when it was finalised.
+    pub engine_outcome: Option<String>,
+    /// Why the final outcome was raised above the engine's.
+    pub final_reason: Option<String>,
+    /// Who finalised it.
+    pub finalised_by: Option<String>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
 }

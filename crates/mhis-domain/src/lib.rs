@@ -15,6 +15,7 @@ pub mod assessment;
 pub mod audit;
 pub mod country;
 pub mod error;
+pub mod finalisation;
 pub mod ids;
 pub mod migrant;
 pub mod observation;

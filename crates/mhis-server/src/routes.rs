@@ -8,7 +8,7 @@ use axum::Json;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::routing::get;
+use axum::routing::{get, post};
 use std::time::Duration;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -31,15 +31,14 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/assessments/{id}", get(assessments::get))
         .route("/assessments/{id}/decision", get(assessments::decision))
+        .route("/assessments/{id}/finalise", post(assessments::finalise))
+        .route("/assessments/{id}/amend", post(assessments::amend))
         .route(
             "/assessments/{id}/observations",
             get(observations::list).post(observations::record),
         )
         .route("/observations/{id}", get(observations::get))
-        .route(
-            "/observations/{id}/correction",
-            axum::routing::post(observations::correct),
-        )
+        .route("/observations/{id}/correction", post(observations::correct))
         .route("/vocabulary", get(vocabulary::list))
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .fallback(|| async { ApiError::not_found("route") });

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use mhis_domain::access::{Scope, User};
 use mhis_domain::assessment::{Assessment, AssessmentStatus, NewAssessment};
 use mhis_domain::audit::{AuditEntry, AuditEvent, next_entry};
+use mhis_domain::finalisation::Finalisation;
 use mhis_domain::ids::{AssessmentId, MigrantId, ObservationId, SiteId, TokenId, UserId};
 use mhis_domain::migrant::{Migrant, MigrantDetails};
 use mhis_domain::observation::{Correction, NewObservation, Observation};
@@ -17,8 +18,8 @@ use mhis_domain::page::{Page, PageRequest};
 use mhis_domain::site::{NewSite, Site};
 use mhis_domain::vocabulary::Vocabulary;
 use mhis_store::{
-    Actor, ApiToken, AssessmentFilter, AuditFilter, DuplicateCandidate, MigrantQuery, Store,
-    Session, StoreError, StoreResult, UserLogin, WithEntityId, value_to_stored,
+    Actor, ApiToken, AssessmentFilter, AuditFilter, DuplicateCandidate, MigrantQuery, Session,
+    Store, StoreError, StoreResult, UserLogin, WithEntityId, value_to_stored,
 };
 use mhis_store_sql::{
     ASSESSMENT_COLUMNS, AUDIT_COLUMNS, MIGRANT_COLUMNS, OBSERVATION_COLUMNS, SITE_COLUMNS,
@@ -440,6 +441,10 @@ impl Store for PgStore {
             opened_at: now,
             finalised_at: None,
             updated_at: now,
+            final_outcome: None,
+            engine_outcome: None,
+            final_reason: None,
+            finalised_by: None,
         })
     }
 
@@ -510,6 +515,110 @@ impl Store for PgStore {
             per_page: page.per_page(),
             total: total as u64,
         })
+    }
+
+    async fn finalise_assessment(
+        &self,
+        id: AssessmentId,
+        finalisation: &Finalisation,
+        by: &str,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<Assessment> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let done = sqlx::query(
+            "UPDATE assessments SET status = 'finalised', final_outcome = $1, engine_outcome = $2, final_reason = $3, finalised_by = $4, finalised_at = $5, updated_at = $6 WHERE id = $7 AND status <> 'finalised'",
+        )
+        .bind(finalisation.final_outcome.as_str())
+        .bind(finalisation.engine_outcome.as_str())
+        .bind(&finalisation.reason)
+        .bind(by)
+        .bind(now)
+        .bind(now)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let row = sqlx::query(&format!(
+            "SELECT {ASSESSMENT_COLUMNS} FROM assessments WHERE id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound {
+            entity: "assessment",
+        })?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::conflict(
+                "status",
+                "the assessment is already finalised; amend it to change it",
+            ));
+        }
+        insert_audit(&mut tx, audit, now).await?;
+        tx.commit().await.map_err(db_err)?;
+        assessment_from_row(&row)
+    }
+
+    async fn amend_assessment(
+        &self,
+        id: AssessmentId,
+        reason: &str,
+        by: &str,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<Assessment> {
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
+        let current = sqlx::query(&format!(
+            "SELECT {ASSESSMENT_COLUMNS} FROM assessments WHERE id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound {
+            entity: "assessment",
+        })
+        .and_then(|row| assessment_from_row(&row))?;
+        let Some(previous) = current
+            .final_outcome
+            .filter(|_| current.status == AssessmentStatus::Finalised)
+        else {
+            return Err(StoreError::conflict(
+                "status",
+                "only a finalised assessment can be amended",
+            ));
+        };
+        sqlx::query(
+            "INSERT INTO assessment_amendments (id, assessment_id, reason, previous_outcome, amended_by, amended_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(Uuid::now_v7())
+        .bind(id.0)
+        .bind(reason)
+        .bind(&previous)
+        .bind(by)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        sqlx::query(
+            "UPDATE assessments SET status = 'open', final_outcome = NULL, engine_outcome = NULL, final_reason = NULL, finalised_by = NULL, finalised_at = NULL, updated_at = $1 WHERE id = $2",
+        )
+        .bind(now)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        insert_audit(&mut tx, audit, now).await?;
+        let row = sqlx::query(&format!(
+            "SELECT {ASSESSMENT_COLUMNS} FROM assessments WHERE id = $1"
+        ))
+        .bind(id.0)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        assessment_from_row(&row)
     }
 
     async fn record_observations(

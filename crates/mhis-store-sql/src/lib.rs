@@ -34,7 +34,8 @@ pub const MIGRANT_COLUMNS: &str = "id, registration_number, registered_at, famil
 
 /// The columns of `assessments` that [`assessment_from_row`] reads.
 pub const ASSESSMENT_COLUMNS: &str = "id, migrant_id, site_id, purpose, destination, protocol, \
-    status, assessment_date, opened_at, finalised_at, updated_at";
+    status, assessment_date, opened_at, finalised_at, updated_at, final_outcome, engine_outcome, \
+    final_reason, finalised_by";
 
 /// The columns of `observations`, in the order inserts bind them.
 pub const OBSERVATION_COLUMNS: &str = "id, assessment_id, code, value, unit, observed_at, \
@@ -158,6 +159,10 @@ row_fn! {
             opened_at: get(row, "opened_at")?,
             finalised_at: get(row, "finalised_at")?,
             updated_at: get(row, "updated_at")?,
+            final_outcome: get(row, "final_outcome")?,
+            engine_outcome: get(row, "engine_outcome")?,
+            final_reason: get(row, "final_reason")?,
+            finalised_by: get(row, "finalised_by")?,
         })
     }
 }

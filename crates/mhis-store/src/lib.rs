@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use mhis_domain::access::User;
 use mhis_domain::assessment::{Assessment, AssessmentStatus, NewAssessment};
 use mhis_domain::audit::{AuditEntry, AuditEvent};
+use mhis_domain::finalisation::Finalisation;
 use mhis_domain::ids::{AssessmentId, MigrantId, ObservationId, SiteId, TokenId, UserId};
 use mhis_domain::migrant::{DuplicateReason, Migrant, MigrantDetails, PartialDate};
 use mhis_domain::observation::{Correction, NewObservation, Observation};
@@ -168,6 +169,27 @@ pub trait Store: Send + Sync + 'static {
         filter: &AssessmentFilter,
         page: PageRequest,
     ) -> StoreResult<Page<Assessment>>;
+
+    /// Finalises an assessment that is not finalised yet (otherwise a
+    /// conflict), recording the engine's and the physician's outcomes.
+    async fn finalise_assessment(
+        &self,
+        id: AssessmentId,
+        finalisation: &Finalisation,
+        by: &str,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<Assessment>;
+    /// Re-opens a finalised assessment (otherwise a conflict), keeping the
+    /// previous outcome and the reason as an amendment.
+    async fn amend_assessment(
+        &self,
+        id: AssessmentId,
+        reason: &str,
+        by: &str,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<Assessment>;
 
     /// Records observations on an assessment, all or none. A code that
     /// already has a current value is a conflict: a changed value is a

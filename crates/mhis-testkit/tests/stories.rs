@@ -961,3 +961,107 @@ story!(
         assert_eq!(mhis_domain::audit::verify_chain(&trail), Ok(trail.len()));
     }
 );
+
+story!(
+    a_physician_finalises_and_amends_with_an_audited_reason,
+    |app: TestApp| async move {
+        let s = site(&app, "TJ-DYU-08").await;
+        let m = register(&app, &rakhimov(&s)).await["migrant"]["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let a = open_assessment(&app, &m, &s, "ru-labour").await;
+        let finalise = format!("/api/v1/assessments/{a}/finalise");
+        let amend = format!("/api/v1/assessments/{a}/amend");
+
+        // While results are due, only the most severe outcome may be given.
+        app.post(&finalise, &json!({"outcome": "cleared"}))
+            .await
+            .expect_error(422, Some("outcome"));
+        app.post(
+            &format!("/api/v1/assessments/{a}/observations"),
+            &json!({"observations": [
+                {"code": "hiv.a1", "value": "non_reactive"},
+                {"code": "syphilis.screen", "value": "non_reactive"},
+                {"code": "cxr", "value": "normal"},
+                {"code": "leprosy.exam", "value": "no_signs"},
+                {"code": "narcology.drug_test", "value": "negative"}
+            ]}),
+        )
+        .await
+        .expect(201);
+        // The engine says cleared: a registrar may not finalise; raising needs a
+        // reason; the outcome is checked.
+        let registrar = app.client_for("registrar", &["TJ-DYU-08"]).await;
+        registrar
+            .post(&finalise, &json!({"outcome": "cleared"}))
+            .await
+            .expect_error(403, None);
+        app.post(&finalise, &json!({"outcome": "not_cleared"}))
+            .await
+            .expect_error(422, Some("reason"));
+        app.post(&finalise, &json!({"outcome": "fit"}))
+            .await
+            .expect_error(422, Some("outcome"));
+        app.post(&amend, &json!({"reason": "x"}))
+            .await
+            .expect_error(409, Some("status"));
+
+        let done = app
+            .post(
+                &finalise,
+                &json!({"outcome": "cleared_with_follow_up",
+                                  "reason": "old fibrotic lesion, review on arrival"}),
+            )
+            .await
+            .expect(200);
+        assert_eq!(done["status"], "finalised");
+        assert_eq!(done["final_outcome"], "cleared_with_follow_up");
+        assert_eq!(done["engine_outcome"], "cleared");
+        assert!(
+            done["finalised_by"]
+                .as_str()
+                .unwrap()
+                .starts_with("clinician-")
+        );
+
+        // Finalised: results are frozen, a second finalisation is refused.
+        app.post(
+            &format!("/api/v1/assessments/{a}/observations"),
+            &json!({"observations": [{"code": "hbsag", "value": "reactive"}]}),
+        )
+        .await
+        .expect_error(409, Some("assessment_id"));
+        app.post(&finalise, &json!({"outcome": "not_cleared", "reason": "x"}))
+            .await
+            .expect_error(409, Some("status"));
+
+        // An amendment needs a reason, re-opens, and is in the audit trail.
+        app.post(&amend, &json!({"reason": " "}))
+            .await
+            .expect_error(422, Some("reason"));
+        let reopened = app
+            .post(
+                &amend,
+                &json!({"reason": "hepatitis B result arrived late"}),
+            )
+            .await
+            .expect(200);
+        assert_eq!(reopened["status"], "open");
+        assert_eq!(reopened["final_outcome"], Value::Null);
+        app.post(
+            &format!("/api/v1/assessments/{a}/observations"),
+            &json!({"observations": [{"code": "hbsag", "value": "reactive"}]}),
+        )
+        .await
+        .expect(201);
+        let trail = app.state.store.audit_chain().await.unwrap();
+        let on_this: Vec<&str> = trail
+            .iter()
+            .filter(|e| e.event.entity_id.as_deref() == Some(a.as_str()))
+            .map(|e| e.event.action.as_str())
+            .collect();
+        assert!(on_this.contains(&"assessment.finalise"), "{on_this:?}");
+        assert!(on_this.contains(&"assessment.amend"), "{on_this:?}");
+    }
+);

@@ -1,7 +1,7 @@
 //! `mhis bench …`: benchmarks that print figures. They are measurements,
 //! not tests: nothing here asserts a speed.
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use hdrhistogram::Histogram;
 use serde_json::{Value, json};
 use std::path::Path;
@@ -38,8 +38,15 @@ pub struct IngestArgs {
     #[arg(long)]
     database_url: Option<String>,
     /// Benchmark a server already running at this base URL instead.
-    #[arg(long, conflicts_with = "database_url")]
+    #[arg(long, conflicts_with = "database_url", requires = "token")]
     url: Option<String>,
+    /// API token of a user allowed to register and record results (with
+    /// --url), and the id of a site in that user's scope.
+    #[arg(long, requires = "site_id")]
+    token: Option<String>,
+    /// Site to register at (with --url).
+    #[arg(long)]
+    site_id: Option<String>,
     /// Seed of the synthetic data.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -59,8 +66,18 @@ struct Work {
     assessment: Value,
 }
 
-async fn post(client: &reqwest::Client, url: &str, body: &Value) -> anyhow::Result<Value> {
-    let response = client.post(url).json(body).send().await?;
+async fn post(
+    client: &reqwest::Client,
+    token: &str,
+    url: &str,
+    body: &Value,
+) -> anyhow::Result<Value> {
+    let response = client
+        .post(url)
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await?;
     let status = response.status();
     let body: Value = response.json().await?;
     if !status.is_success() {
@@ -71,8 +88,13 @@ async fn post(client: &reqwest::Client, url: &str, body: &Value) -> anyhow::Resu
 
 async fn ingest(config_file: Option<&Path>, args: IngestArgs) -> anyhow::Result<ExitCode> {
     let _temp;
-    let (base, backend) = match &args.url {
-        Some(url) => (url.trim_end_matches('/').to_owned(), "remote".to_owned()),
+    let (base, backend, token, site_id) = match &args.url {
+        Some(url) => (
+            url.trim_end_matches('/').to_owned(),
+            "remote".to_owned(),
+            args.token.clone().unwrap_or_default(),
+            args.site_id.clone().unwrap_or_default(),
+        ),
         None => {
             let dir = tempfile::tempdir()?;
             let database_url = args
@@ -82,6 +104,7 @@ async fn ingest(config_file: Option<&Path>, args: IngestArgs) -> anyhow::Result<
             _temp = dir;
             let config = super::config(config_file, Some(database_url.clone()), None)?;
             let state = super::state(&config).await?;
+            let (token, site_id) = bench_user(&state).await?;
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
             let address = listener.local_addr()?;
             tokio::spawn(mhis_server::serve(listener, state, std::future::pending()));
@@ -90,22 +113,17 @@ async fn ingest(config_file: Option<&Path>, args: IngestArgs) -> anyhow::Result<
             } else {
                 "sqlite"
             };
-            (format!("http://{address}"), backend.to_owned())
+            (
+                format!("http://{address}"),
+                backend.to_owned(),
+                token,
+                site_id,
+            )
         }
     };
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(args.clients)
         .build()?;
-    let site_code = format!("BENCH-{}", std::process::id() % 100_000);
-    let site = post(
-        &client,
-        &format!("{base}/api/v1/sites"),
-        &json!({"code": site_code, "kind": "assessment_centre", "country": "TJ",
-                "name": "Benchmark centre"}),
-    )
-    .await
-    .context("creating the benchmark site")?;
-    let site_id = site["id"].as_str().unwrap_or_default().to_owned();
 
     // Prepare every payload before the clock starts.
     let today = chrono::Utc::now().date_naive();
@@ -137,6 +155,7 @@ async fn ingest(config_file: Option<&Path>, args: IngestArgs) -> anyhow::Result<
     let mut tasks = Vec::new();
     for _ in 0..args.clients {
         let (client, base, work, next) = (client.clone(), base.clone(), work.clone(), next.clone());
+        let token = token.clone();
         tasks.push(tokio::spawn(async move {
             let mut requests = Histogram::<u64>::new(3).expect("histogram");
             let mut assessments = Histogram::<u64>::new(3).expect("histogram");
@@ -144,15 +163,28 @@ async fn ingest(config_file: Option<&Path>, args: IngestArgs) -> anyhow::Result<
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(item) = work.get(i) else { break };
                 let t0 = Instant::now();
-                let m = post(&client, &format!("{base}/api/v1/migrants"), &item.migrant).await?;
+                let m = post(
+                    &client,
+                    &token,
+                    &format!("{base}/api/v1/migrants"),
+                    &item.migrant,
+                )
+                .await?;
                 let t1 = Instant::now();
                 let mut assessment = item.assessment.clone();
                 assessment["migrant_id"] = m["migrant"]["id"].clone();
-                let a = post(&client, &format!("{base}/api/v1/assessments"), &assessment).await?;
+                let a = post(
+                    &client,
+                    &token,
+                    &format!("{base}/api/v1/assessments"),
+                    &assessment,
+                )
+                .await?;
                 let t2 = Instant::now();
                 let id = a["id"].as_str().unwrap_or_default();
                 post(
                     &client,
+                    &token,
                     &format!("{base}/api/v1/assessments/{id}/observations"),
                     &item.observations,
                 )
@@ -196,4 +228,35 @@ async fn ingest(config_file: Option<&Path>, args: IngestArgs) -> anyhow::Result<
         ms(&assessments, 0.99)
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// A benchmark site and a clinician working there, with an API token,
+/// created directly in the in-process server's store.
+async fn bench_user(state: &mhis_server::AppState) -> anyhow::Result<(String, String)> {
+    let suffix = std::process::id() % 100_000;
+    let input = mhis_domain::site::SiteInput {
+        code: format!("BENCH-{suffix}"),
+        kind: "assessment_centre".into(),
+        country: "TJ".into(),
+        name: "Benchmark centre".into(),
+    };
+    let site = mhis_domain::site::NewSite::parse(&input)?;
+    let audit = mhis_domain::audit::AuditEvent::new("bench", "site.create", "site", None, None);
+    let site = state.store.create_site(&site, &audit).await?;
+    let account = mhis_server::auth::NewAccount {
+        username: format!("bench-{suffix}"),
+        display_name: "Benchmark clinician".into(),
+        role: "clinician".into(),
+        sites: vec![site.code.as_str().to_owned()],
+        national: false,
+        password: mhis_server::auth::new_token(),
+        language: None,
+    };
+    let user = mhis_server::auth::create_account(state, &account, "bench")
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    let token = mhis_server::auth::issue_token(state, &user, "bench", "bench")
+        .await
+        .map_err(|e| anyhow::anyhow!(e.message))?;
+    Ok((token, site.id.to_string()))
 }

@@ -11,9 +11,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use mhis_domain::access::Permission;
 use mhis_domain::assessment::{Assessment, AssessmentInput, AssessmentStatus, NewAssessment};
+use mhis_domain::finalisation::{AmendInput, Finalisation, FinaliseInput};
 use mhis_domain::ids::{AssessmentId, MigrantId};
 use mhis_domain::page::{Page, PageRequest};
-use mhis_domain::protocol::{Case, ClassifyError};
+use mhis_domain::protocol::{Case, ClassifyError, Outcome};
 use mhis_store::AssessmentFilter;
 use serde::Deserialize;
 
@@ -143,8 +144,22 @@ pub async fn decision(
     user.require(Permission::AssessmentRead)?;
     let assessment = visible_assessment(&state, &user, &id).await?;
     let id = assessment.id;
+    let decision = decide(&state, &assessment).await?;
+    user.audit_read(
+        &state,
+        "assessment.decision",
+        "assessment",
+        Some(id.to_string()),
+    )
+    .await?;
+    Ok(Json(decision))
+}
+
+/// The engine's decision over an assessment's current observations, as
+/// the JSON of `mhis classify`.
+pub async fn decide(state: &AppState, assessment: &Assessment) -> ApiResult<serde_json::Value> {
     let migrant = state.store.get_migrant(assessment.migrant_id).await?;
-    let observations = state.store.list_observations(id, false).await?;
+    let observations = state.store.list_observations(assessment.id, false).await?;
     let case = Case::new(
         assessment.assessment_date,
         migrant.details.birth_date,
@@ -159,14 +174,86 @@ pub async fn decision(
             ClassifyError::UnknownProtocol { .. } => ApiError::invalid("protocol", e.to_string()),
             ClassifyError::Case(f) => f.into(),
         })?;
-    user.audit_read(
-        &state,
-        "assessment.decision",
+    Ok(decision.to_json())
+}
+
+/// Finalises an assessment: the physician's outcome may be more severe
+/// than the protocol's decision, never less, and raising it needs a reason.
+#[utoipa::path(post, path = "/api/v1/assessments/{id}/finalise", tag = "assessments",
+    request_body = FinaliseInput,
+    params(("id" = String, Path, description = "Assessment id")),
+    responses((status = 200, body = Assessment), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn finalise(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<FinaliseInput>,
+) -> ApiResult<Json<Assessment>> {
+    user.require(Permission::Finalise)?;
+    let assessment = visible_assessment(&state, &user, &id).await?;
+    if assessment.status == AssessmentStatus::Finalised {
+        return Err(ApiError::from(mhis_store::StoreError::conflict(
+            "status",
+            "the assessment is already finalised; amend it to change it",
+        )));
+    }
+    let decision = decide(&state, &assessment).await?;
+    let engine = decision["outcome"]
+        .as_str()
+        .and_then(Outcome::parse)
+        .ok_or_else(|| ApiError::internal("decision without an outcome"))?;
+    let finalisation = Finalisation::parse(engine, &input)?;
+    let audit = user.event(
+        "assessment.finalise",
         "assessment",
-        Some(id.to_string()),
-    )
-    .await?;
-    Ok(Json(decision.to_json()))
+        Some(assessment.id.to_string()),
+    );
+    let finalised = state
+        .store
+        .finalise_assessment(
+            assessment.id,
+            &finalisation,
+            &user.user.username,
+            state.now(),
+            &audit,
+        )
+        .await?;
+    Ok(Json(finalised))
+}
+
+/// Amends a finalised assessment: it re-opens, keeping the previous outcome
+/// and the reason; the change is audited.
+#[utoipa::path(post, path = "/api/v1/assessments/{id}/amend", tag = "assessments",
+    request_body = AmendInput,
+    params(("id" = String, Path, description = "Assessment id")),
+    responses((status = 200, body = Assessment), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn amend(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<AmendInput>,
+) -> ApiResult<Json<Assessment>> {
+    user.require(Permission::Finalise)?;
+    let assessment = visible_assessment(&state, &user, &id).await?;
+    let reason = mhis_domain::text::required("reason", &input.reason, 1000)?;
+    let audit = user.event(
+        "assessment.amend",
+        "assessment",
+        Some(assessment.id.to_string()),
+    );
+    let amended = state
+        .store
+        .amend_assessment(
+            assessment.id,
+            &reason,
+            &user.user.username,
+            state.now(),
+            &audit,
+        )
+        .await?;
+    Ok(Json(amended))
 }
 
 /// The assessments of one migrant, newest first.

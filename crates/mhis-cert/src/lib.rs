@@ -24,7 +24,9 @@ pub mod hcert;
 pub mod issue;
 pub mod keys;
 pub mod payload;
+pub mod pdf;
 pub mod qr;
+pub mod svg;
 pub mod trust;
 pub mod verify;
 

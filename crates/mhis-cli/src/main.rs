@@ -41,6 +41,9 @@ enum Command {
     /// Verify a certificate offline from its QR text or image; prints one
     /// JSON verdict. Exit status 0 valid, 1 invalid, 2 usage error.
     Verify(commands::verify::Args),
+    /// Manage sites.
+    #[command(subcommand)]
+    Site(commands::site::SiteCommand),
     /// Manage user accounts.
     #[command(subcommand)]
     User(commands::user::UserCommand),
@@ -50,6 +53,17 @@ enum Command {
     /// Check the audit trail.
     #[command(subcommand)]
     Audit(commands::audit::AuditCommand),
+    /// Certificate signing keys of sites.
+    #[command(subcommand)]
+    Keys(commands::keys::KeysCommand),
+    /// Trust anchors and trust lists.
+    #[command(subcommand)]
+    Trust(commands::keys::TrustCommand),
+    /// Revoke a certificate.
+    Revoke(commands::keys::RevokeArgs),
+    /// Revocation lists.
+    #[command(subcommand)]
+    Revocations(commands::keys::RevocationsCommand),
     /// Benchmarks that print figures.
     #[command(subcommand)]
     Bench(commands::bench::Bench),
@@ -80,9 +94,16 @@ fn main() -> ExitCode {
             Command::Bench(bench) => commands::bench::run(config, bench).await,
             Command::Verify(args) => commands::verify::run(args).await,
             Command::Classify(args) => commands::classify::run(config, args),
+            Command::Site(command) => commands::site::run(config, command).await,
             Command::User(command) => commands::user::run_user(config, command).await,
             Command::Token(command) => commands::user::run_token(config, command).await,
             Command::Audit(command) => commands::audit::run(config, command).await,
+            Command::Keys(command) => commands::keys::run_keys(config, command).await,
+            Command::Trust(command) => commands::keys::run_trust(config, command).await,
+            Command::Revoke(args) => commands::keys::run_revoke(config, args).await,
+            Command::Revocations(command) => {
+                commands::keys::run_revocations(config, command).await
+            }
         }
     });
     match result {

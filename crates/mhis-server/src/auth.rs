@@ -349,9 +349,8 @@ pub async fn login(
         return Err(LoginError::RateLimited);
     }
     let now = state.now();
-    let event = |action: &str, who: &str| {
-        AuditEvent::new(who, action, "user", None, origin.clone())
-    };
+    let event =
+        |action: &str, who: &str| AuditEvent::new(who, action, "user", None, origin.clone());
     let username = username.trim().to_ascii_lowercase();
     let Some(account) = state
         .store

@@ -23,6 +23,10 @@ pub struct Config {
     /// proxy): session cookies are then marked `Secure`.
     #[serde(default)]
     pub behind_tls: bool,
+    /// The file holding the key that seals site signing keys (32 bytes,
+    /// base64). Keep it outside the database and its backups.
+    #[serde(default)]
+    pub key_encryption_key_file: Option<String>,
 }
 
 impl Default for Config {
@@ -33,6 +37,7 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             protocols_dir: None,
             behind_tls: false,
+            key_encryption_key_file: None,
         }
     }
 }

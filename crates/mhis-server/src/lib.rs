@@ -11,6 +11,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod certificates;
 pub mod config;
 pub mod demo;
 pub mod error;

@@ -15,11 +15,13 @@ use utoipa::OpenApi;
         crate::api::assessments::list, crate::api::assessments::list_for_migrant,
         crate::api::assessments::decision, crate::api::assessments::finalise,
         crate::api::assessments::amend,
+        crate::api::certificates::issue, crate::api::certificates::get,
+        crate::api::certificates::qr_png, crate::api::certificates::list,
         crate::api::observations::record, crate::api::observations::list,
         crate::api::observations::get, crate::api::observations::correct,
         crate::api::vocabulary::list,
     ),
     tags((name = "sites"), (name = "migrants"), (name = "assessments"), (name = "observations"),
-         (name = "vocabulary"))
+         (name = "vocabulary"), (name = "certificates"))
 )]
 pub struct ApiDoc;

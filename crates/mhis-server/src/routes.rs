@@ -1,6 +1,6 @@
 //! Every route of the server, in one place.
 
-use crate::api::{assessments, migrants, observations, sites, vocabulary};
+use crate::api::{assessments, certificates, migrants, observations, sites, vocabulary};
 use crate::error::ApiError;
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
@@ -33,6 +33,12 @@ pub fn app(state: AppState) -> Router {
         .route("/assessments/{id}/decision", get(assessments::decision))
         .route("/assessments/{id}/finalise", post(assessments::finalise))
         .route("/assessments/{id}/amend", post(assessments::amend))
+        .route(
+            "/assessments/{id}/certificates",
+            get(certificates::list).post(certificates::issue),
+        )
+        .route("/certificates/{id}", get(certificates::get))
+        .route("/certificates/{id}/qr.png", get(certificates::qr_png))
         .route(
             "/assessments/{id}/observations",
             get(observations::list).post(observations::record),

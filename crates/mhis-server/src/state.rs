@@ -27,6 +27,8 @@ pub struct AppState {
     pub login_limiter: Arc<crate::auth::LoginLimiter>,
     /// Mark cookies `Secure` (set when served behind TLS).
     pub secure_cookies: bool,
+    /// The key that seals site signing keys, when configured.
+    pub key_encryption: Option<Arc<crate::certificates::KeyEncryptionKey>>,
 }
 
 impl AppState {
@@ -41,6 +43,7 @@ impl AppState {
             max_body_bytes: 1024 * 1024,
             login_limiter: Arc::default(),
             secure_cookies: false,
+            key_encryption: None,
         }
     }
 

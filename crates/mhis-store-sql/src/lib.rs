@@ -19,7 +19,7 @@ use mhis_domain::migrant::{
 use mhis_domain::observation::{Observation, ObservationValue};
 use mhis_domain::site::{Site, SiteCode, SiteKind};
 use mhis_domain::vocabulary::Vocabulary;
-use mhis_store::{StoreError, StoreResult, value_from_stored};
+use mhis_store::{StoreError, StoreResult, StoredCertificate, value_from_stored};
 use sqlx::{ColumnIndex, Decode, Row, Type};
 use uuid::Uuid;
 
@@ -47,6 +47,10 @@ pub const USER_COLUMNS: &str = "id, username, display_name, role, national, lang
 /// The columns of `audit_log`, in the order inserts bind them.
 pub const AUDIT_COLUMNS: &str =
     "seq, at, actor, action, entity, entity_id, origin, prev_hash, hash";
+
+/// The columns of `certificates` that [`certificate_from_row`] reads.
+pub const CERTIFICATE_COLUMNS: &str = "id, assessment_id, site_id, country, kid, payload, qr_text, \
+    issued_at, valid_until, revoked_at, revocation_reason";
 
 /// Wraps any driver or decoding error.
 pub fn db_err(e: impl std::fmt::Display) -> StoreError {
@@ -224,6 +228,25 @@ row_fn! {
             },
             prev_hash: get(row, "prev_hash")?,
             hash: get(row, "hash")?,
+        })
+    }
+}
+
+row_fn! {
+    /// Reads an issued certificate.
+    fn certificate_from_row(row) -> StoredCertificate {
+        Ok(StoredCertificate {
+            id: get(row, "id")?,
+            assessment_id: AssessmentId(get(row, "assessment_id")?),
+            site_id: SiteId(get(row, "site_id")?),
+            country: get(row, "country")?,
+            kid: get(row, "kid")?,
+            payload: get(row, "payload")?,
+            qr_text: get(row, "qr_text")?,
+            issued_at: get(row, "issued_at")?,
+            valid_until: get(row, "valid_until")?,
+            revoked_at: get(row, "revoked_at")?,
+            revocation_reason: get(row, "revocation_reason")?,
         })
     }
 }

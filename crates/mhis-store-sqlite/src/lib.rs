@@ -24,11 +24,13 @@ use mhis_domain::site::{NewSite, Site};
 use mhis_domain::vocabulary::Vocabulary;
 use mhis_store::{
     Actor, ApiToken, AssessmentFilter, AuditFilter, DuplicateCandidate, MigrantQuery, Session,
-    Store, StoreError, StoreResult, UserLogin, WithEntityId, value_to_stored,
+    Store, StoreError, StoreResult, StoredCertificate, StoredKey, UserLogin, WithEntityId,
+    value_to_stored,
 };
 use mhis_store_sql::{
     ASSESSMENT_COLUMNS, AUDIT_COLUMNS, MIGRANT_COLUMNS, OBSERVATION_COLUMNS, SITE_COLUMNS,
-    USER_COLUMNS, assessment_from_row, audit_from_row, db_err, migrant_from_row,
+    CERTIFICATE_COLUMNS, USER_COLUMNS, assessment_from_row, audit_from_row, certificate_from_row,
+    db_err, migrant_from_row,
     observation_from_row, site_from_row, user_from_row,
 };
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -1064,6 +1066,185 @@ impl Store for SqliteStore {
             .map_err(db_err)?;
         insert_audit(&mut tx, audit, chrono::Utc::now()).await?;
         tx.commit().await.map_err(db_err)
+    }
+
+    async fn add_signing_key(&self, key: &StoredKey, audit: &AuditEvent) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        sqlx::query("UPDATE signing_keys SET retired_at = ? WHERE site_id = ? AND retired_at IS NULL")
+            .bind(key.created_at)
+            .bind(key.site_id.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO signing_keys (kid, site_id, public_key, private_key_sealed, valid_from, valid_until, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&key.kid)
+        .bind(key.site_id.0)
+        .bind(&key.public_key)
+        .bind(&key.private_key_sealed)
+        .bind(key.valid_from)
+        .bind(key.valid_until)
+        .bind(key.created_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        insert_audit(&mut tx, &audit.with_entity_id(&key.kid), key.created_at).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn signing_keys(&self, site: Option<SiteId>) -> StoreResult<Vec<StoredKey>> {
+        let mut qb = QueryBuilder::<Sqlite>::new(
+            "SELECT kid, site_id, public_key, private_key_sealed, valid_from, valid_until, retired_at, created_at FROM signing_keys WHERE 1 = 1",
+        );
+        if let Some(site) = site {
+            qb.push(" AND site_id = ").push_bind(site.0);
+        }
+        qb.push(" ORDER BY created_at DESC");
+        let rows = qb.build().fetch_all(&self.readers).await.map_err(db_err)?;
+        rows.iter()
+            .map(|row| {
+                Ok(StoredKey {
+                    kid: row.try_get("kid").map_err(db_err)?,
+                    site_id: SiteId(row.try_get("site_id").map_err(db_err)?),
+                    public_key: row.try_get("public_key").map_err(db_err)?,
+                    private_key_sealed: row.try_get("private_key_sealed").map_err(db_err)?,
+                    valid_from: row.try_get("valid_from").map_err(db_err)?,
+                    valid_until: row.try_get("valid_until").map_err(db_err)?,
+                    retired_at: row.try_get("retired_at").map_err(db_err)?,
+                    created_at: row.try_get("created_at").map_err(db_err)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn add_certificate(
+        &self,
+        c: &StoredCertificate,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO certificates (id, assessment_id, site_id, country, kid, payload, qr_text, issued_at, valid_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&c.id)
+        .bind(c.assessment_id.0)
+        .bind(c.site_id.0)
+        .bind(&c.country)
+        .bind(&c.kid)
+        .bind(&c.payload)
+        .bind(&c.qr_text)
+        .bind(c.issued_at)
+        .bind(c.valid_until)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        insert_audit(&mut tx, &audit.with_entity_id(&c.id), c.issued_at).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn get_certificate(&self, id: &str) -> StoreResult<StoredCertificate> {
+        let row = sqlx::query(&format!("SELECT {CERTIFICATE_COLUMNS} FROM certificates WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.readers)
+            .await
+            .map_err(db_err)?
+            .ok_or(StoreError::NotFound { entity: "certificate" })?;
+        certificate_from_row(&row)
+    }
+
+    async fn certificates_of(
+        &self,
+        assessment: AssessmentId,
+    ) -> StoreResult<Vec<StoredCertificate>> {
+        sqlx::query(&format!(
+            "SELECT {CERTIFICATE_COLUMNS} FROM certificates WHERE assessment_id = ? ORDER BY issued_at DESC"
+        ))
+        .bind(assessment.0)
+        .fetch_all(&self.readers)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(certificate_from_row)
+        .collect()
+    }
+
+    async fn revoke_certificate(
+        &self,
+        id: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        let done = sqlx::query(
+            "UPDATE certificates SET revoked_at = ?, revocation_reason = ? WHERE id = ? AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(reason)
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if done.rows_affected() == 0 {
+            let exists = sqlx::query("SELECT 1 FROM certificates WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            return Err(match exists {
+                Some(_) => StoreError::conflict("id", "the certificate is already revoked"),
+                None => StoreError::NotFound { entity: "certificate" },
+            });
+        }
+        insert_audit(&mut tx, &audit.with_entity_id(id), now).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn revoked_certificates(&self) -> StoreResult<Vec<(String, String)>> {
+        sqlx::query("SELECT country, id FROM certificates WHERE revoked_at IS NOT NULL ORDER BY id")
+            .fetch_all(&self.readers)
+            .await
+            .map_err(db_err)?
+            .iter()
+            .map(|r| Ok((r.try_get(0).map_err(db_err)?, r.try_get(1).map_err(db_err)?)))
+            .collect()
+    }
+
+    async fn add_trust_document(
+        &self,
+        kind: &str,
+        issuer: &str,
+        issued_at: DateTime<Utc>,
+        signed: &[u8],
+        audit: &AuditEvent,
+    ) -> StoreResult<()> {
+        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        let now = chrono::Utc::now();
+        sqlx::query(
+            "INSERT INTO trust_documents (kind, issuer, issued_at, signed, imported_at) VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(kind)
+        .bind(issuer)
+        .bind(issued_at)
+        .bind(signed)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        insert_audit(&mut tx, audit, now).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn latest_trust_document(&self, kind: &str) -> StoreResult<Option<Vec<u8>>> {
+        let row = sqlx::query(
+            "SELECT signed FROM trust_documents WHERE kind = ? ORDER BY issued_at DESC, id DESC LIMIT 1",
+        )
+        .bind(kind)
+        .fetch_optional(&self.readers)
+        .await
+        .map_err(db_err)?;
+        row.map(|r| r.try_get(0).map_err(db_err)).transpose()
     }
 
     async fn append_audit(&self, event: &AuditEvent, now: DateTime<Utc>) -> StoreResult<()> {

@@ -274,6 +274,45 @@ pub trait Store: Send + Sync + 'static {
     /// Ends a session (logout).
     async fn delete_session(&self, token_hash: &str, audit: &AuditEvent) -> StoreResult<()>;
 
+    /// Stores a new signing key for its site and retires the site's
+    /// earlier keys (kept for verification, no longer used to sign).
+    async fn add_signing_key(&self, key: &StoredKey, audit: &AuditEvent) -> StoreResult<()>;
+    /// Signing keys, newest first; of one site, or of every site.
+    async fn signing_keys(&self, site: Option<SiteId>) -> StoreResult<Vec<StoredKey>>;
+    /// Stores an issued certificate.
+    async fn add_certificate(
+        &self,
+        certificate: &StoredCertificate,
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
+    /// One certificate.
+    async fn get_certificate(&self, id: &str) -> StoreResult<StoredCertificate>;
+    /// The certificates issued for an assessment, newest first.
+    async fn certificates_of(&self, assessment: AssessmentId)
+    -> StoreResult<Vec<StoredCertificate>>;
+    /// Revokes a certificate (a conflict when it already is).
+    async fn revoke_certificate(
+        &self,
+        id: &str,
+        reason: &str,
+        now: DateTime<Utc>,
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
+    /// Every revoked certificate, as (issuing country, certificate id).
+    async fn revoked_certificates(&self) -> StoreResult<Vec<(String, String)>>;
+    /// Stores a signed trust document (`trust_list` or `revocations`)
+    /// imported by a verifier.
+    async fn add_trust_document(
+        &self,
+        kind: &str,
+        issuer: &str,
+        issued_at: DateTime<Utc>,
+        signed: &[u8],
+        audit: &AuditEvent,
+    ) -> StoreResult<()>;
+    /// The most recently issued trust document of a kind.
+    async fn latest_trust_document(&self, kind: &str) -> StoreResult<Option<Vec<u8>>>;
+
     /// Appends an audit entry on its own (for reads of personal data).
     async fn append_audit(&self, event: &AuditEvent, now: DateTime<Utc>) -> StoreResult<()>;
     /// Audit entries matching a filter, newest first.
@@ -308,6 +347,54 @@ pub struct UserLogin {
     pub failed_logins: i64,
     /// Locked until then, after too many failures.
     pub locked_until: Option<DateTime<Utc>>,
+}
+
+/// A site's certificate signing key as stored: the private half sealed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredKey {
+    /// Key id, hex (first 8 bytes of SHA-256 of the public key).
+    pub kid: String,
+    /// The site that signs with it.
+    pub site_id: SiteId,
+    /// SubjectPublicKeyInfo, DER.
+    pub public_key: Vec<u8>,
+    /// The PKCS#8 private key, sealed with the key encryption key.
+    pub private_key_sealed: Vec<u8>,
+    /// Valid from.
+    pub valid_from: DateTime<Utc>,
+    /// Valid until (at most a year after `valid_from`).
+    pub valid_until: DateTime<Utc>,
+    /// When a newer key replaced it for signing.
+    pub retired_at: Option<DateTime<Utc>>,
+    /// Created.
+    pub created_at: DateTime<Utc>,
+}
+
+/// An issued certificate.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StoredCertificate {
+    /// The certificate id (unique, never reused).
+    pub id: String,
+    /// The assessment it certifies.
+    pub assessment_id: AssessmentId,
+    /// The issuing site.
+    pub site_id: SiteId,
+    /// The issuing country (ISO 3166-1 alpha-2).
+    pub country: String,
+    /// The signing key's id, hex.
+    pub kid: String,
+    /// The signed claims, as JSON.
+    pub payload: String,
+    /// The QR text (`MHC1:…`).
+    pub qr_text: String,
+    /// When it was issued.
+    pub issued_at: DateTime<Utc>,
+    /// Last day of validity.
+    pub valid_until: chrono::NaiveDate,
+    /// When it was revoked.
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// Why.
+    pub revocation_reason: Option<String>,
 }
 
 /// A browser session.

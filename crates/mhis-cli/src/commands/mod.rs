@@ -4,9 +4,11 @@ pub mod audit;
 pub mod bench;
 pub mod bench_verify;
 pub mod classify;
+pub mod keys;
 pub mod demo;
 pub mod migrate;
 pub mod serve;
+pub mod site;
 pub mod user;
 pub mod verify;
 
@@ -48,6 +50,13 @@ pub async fn state(config: &Config) -> anyhow::Result<mhis_server::AppState> {
     state.protocols = Arc::new(protocols);
     state.max_body_bytes = config.max_body_bytes;
     state.secure_cookies = config.behind_tls;
+    if let Some(file) = config.key_encryption_key_file.as_deref() {
+        let path = Path::new(file);
+        if path.exists() {
+            let kek = mhis_server::certificates::KeyEncryptionKey::load(path, false)?;
+            state.key_encryption = Some(Arc::new(kek));
+        }
+    }
     Ok(state)
 }
 

@@ -2,6 +2,7 @@
 //! request and response types and its handlers.
 
 pub mod assessments;
+pub mod certificates;
 pub mod migrants;
 pub mod observations;
 pub mod sites;

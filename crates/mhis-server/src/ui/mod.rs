@@ -1,9 +1,72 @@
 //! The web interface, rendered on the server.
+//!
+//! Pages are askama templates (`templates/`, checked at compile time) over
+//! the same store, permission checks and audit trail as the JSON API; every
+//! string comes from the Fluent files of `locales/` in English, Russian or
+//! French ([`i18n`]). The interface needs no JavaScript: every action is a
+//! form, and the Content Security Policy set for the whole server allows no
+//! script and no inline style, only `/static/mhis.css`.
+//!
+//! Layout:
+//! - [`session`] — the session cookie, [`session::PageUser`], CSRF checks,
+//!   error pages;
+//! - [`forms`] — labelled fields and validation messages;
+//! - [`pages`] — login, logout, language, search, registration, migrant;
+//! - [`assessment`] — the assessment page and the protocol decision;
+//! - [`admin`] — sites, users and the audit trail.
+
+pub mod admin;
+pub mod assessment;
+pub mod forms;
+pub mod i18n;
+pub mod pages;
+pub mod session;
 
 use crate::state::AppState;
 use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+
+/// The style sheet, embedded at build time.
+const CSS: &str = include_str!("../../static/mhis.css");
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/css; charset=utf-8"),
+            ),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=3600"),
+            ),
+        ],
+        CSS,
+    )
+}
 
 /// The routes of the web interface.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/static/mhis.css", get(stylesheet))
+        .route("/login", get(pages::login_form).post(pages::login))
+        .route("/logout", post(pages::logout))
+        .route("/lang/{code}", get(pages::set_lang))
+        .route("/", get(pages::home))
+        .route("/migrants", get(pages::search))
+        .route(
+            "/migrants/new",
+            get(pages::register_form).post(pages::register),
+        )
+        .route("/migrants/{id}", get(pages::migrant))
+        .route("/migrants/{id}/assessments", post(pages::open_assessment))
+        .route(
+            "/assessments/{id}",
+            get(assessment::show).post(assessment::record),
+        )
+        .route("/admin/sites", get(admin::sites).post(admin::create_site))
+        .route("/admin/users", get(admin::users).post(admin::create_user))
+        .route("/admin/audit", get(admin::audit))
 }

@@ -1,0 +1,127 @@
+//! Certificates: issue one for a finalised assessment, read it, and get its
+//! QR code as an image.
+
+use crate::api::assessments::visible_assessment;
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use mhis_domain::access::Permission;
+use mhis_store::StoredCertificate;
+use serde::Serialize;
+
+/// A certificate as the API shows it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct CertificateView {
+    /// The certificate id.
+    pub id: String,
+    /// The assessment it certifies.
+    #[schema(value_type = String)]
+    pub assessment_id: mhis_domain::ids::AssessmentId,
+    /// The QR text (`MHC1:…`), verifiable offline.
+    pub qr_text: String,
+    /// The signed claims.
+    #[schema(value_type = Object)]
+    pub payload: serde_json::Value,
+    /// The signing key's id (hex).
+    pub kid: String,
+    /// When it was issued.
+    pub issued_at: chrono::DateTime<chrono::Utc>,
+    /// Last day of validity.
+    pub valid_until: chrono::NaiveDate,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl From<StoredCertificate> for CertificateView {
+    fn from(c: StoredCertificate) -> Self {
+        Self {
+            payload: serde_json::from_str(&c.payload).unwrap_or_default(),
+            id: c.id,
+            assessment_id: c.assessment_id,
+            qr_text: c.qr_text,
+            kid: c.kid,
+            issued_at: c.issued_at,
+            valid_until: c.valid_until,
+            revoked_at: c.revoked_at,
+        }
+    }
+}
+
+/// Issues a certificate for a finalised assessment whose outcome is
+/// `cleared` or `cleared_with_follow_up`.
+#[utoipa::path(post, path = "/api/v1/assessments/{id}/certificates", tag = "certificates",
+    params(("id" = String, Path, description = "Assessment id")),
+    responses((status = 201, body = CertificateView), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody)))]
+pub async fn issue(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<(StatusCode, Json<CertificateView>)> {
+    user.require(Permission::Finalise)?;
+    let assessment = visible_assessment(&state, &user, &id).await?;
+    let certificate = crate::certificates::issue(&state, &user, &assessment).await?;
+    Ok((StatusCode::CREATED, Json(certificate.into())))
+}
+
+/// The certificate with this id, if its site is in the user's scope.
+async fn visible_certificate(
+    state: &AppState,
+    user: &CurrentUser,
+    id: &str,
+) -> ApiResult<StoredCertificate> {
+    user.require(Permission::AssessmentRead)?;
+    let certificate = state.store.get_certificate(id).await?;
+    user.require_site(certificate.site_id, "certificate")?;
+    user.audit_read(state, "certificate.read", "certificate", Some(certificate.id.clone()))
+        .await?;
+    Ok(certificate)
+}
+
+/// One certificate.
+#[utoipa::path(get, path = "/api/v1/certificates/{id}", tag = "certificates",
+    params(("id" = String, Path, description = "Certificate id")),
+    responses((status = 200, body = CertificateView), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<CertificateView>> {
+    Ok(Json(visible_certificate(&state, &user, &id).await?.into()))
+}
+
+/// The certificate's QR code as a PNG image.
+#[utoipa::path(get, path = "/api/v1/certificates/{id}/qr.png", tag = "certificates",
+    params(("id" = String, Path, description = "Certificate id")),
+    responses((status = 200, content_type = "image/png", description = "QR code"),
+              (status = 404, body = ErrorBody)))]
+pub async fn qr_png(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let certificate = visible_certificate(&state, &user, &id).await?;
+    let png = mhis_cert::qr_png(&certificate.qr_text, 6).map_err(ApiError::internal)?;
+    Ok(([(header::CONTENT_TYPE, "image/png")], png))
+}
+
+/// The certificates of an assessment, newest first.
+#[utoipa::path(get, path = "/api/v1/assessments/{id}/certificates", tag = "certificates",
+    params(("id" = String, Path, description = "Assessment id")),
+    responses((status = 200, body = Vec<CertificateView>), (status = 404, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Vec<CertificateView>>> {
+    user.require(Permission::AssessmentRead)?;
+    let assessment = visible_assessment(&state, &user, &id).await?;
+    let found = state.store.certificates_of(assessment.id).await?;
+    user.audit_read(&state, "certificate.list", "assessment", Some(assessment.id.to_string()))
+        .await?;
+    Ok(Json(found.into_iter().map(Into::into).collect()))
+}

@@ -1,0 +1,524 @@
+//! The assessment page: results grouped by section, the form to record
+//! them (only the sections the user's role may record), and the protocol
+//! engine's decision over the current results — due tests, provisional
+//! outcome, classes, referrals and the reasons behind them.
+
+use crate::api::assessments::visible_assessment;
+use crate::state::AppState;
+use crate::ui::forms::{Errors, Field, Opt};
+use crate::ui::i18n::{Lang, Tr};
+use crate::ui::pages::{FormPairs, MigrantRow, see_other};
+use crate::ui::session::{Layout, OrPage, PageError, PageUser, render};
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use mhis_domain::access::{Permission, permission_to_record};
+use mhis_domain::assessment::Assessment;
+use mhis_domain::observation::{NewObservation, Observation, ObservationInput, ObservationValue};
+use mhis_domain::protocol::Case;
+use mhis_domain::vocabulary::{CodeDefinition, Section, ValueType};
+use mhis_store::Actor;
+use serde_json::Value as Json;
+use std::collections::HashMap;
+
+/// The sections, in the order of the form.
+const SECTIONS: [Section; 5] = [
+    Section::History,
+    Section::Examination,
+    Section::Radiology,
+    Section::Laboratory,
+    Section::Context,
+];
+
+fn section_key(section: Section) -> &'static str {
+    match section {
+        Section::History => "history",
+        Section::Examination => "examination",
+        Section::Radiology => "radiology",
+        Section::Laboratory => "laboratory",
+        Section::Context => "context",
+    }
+}
+
+/// A recorded result, as shown.
+pub struct ResultRow {
+    /// The code's label.
+    pub label: String,
+    /// The value, with its unit.
+    pub value: String,
+    /// Who recorded it.
+    pub by: String,
+    /// When.
+    pub at: String,
+}
+
+/// One section of the page: its results and its inputs.
+pub struct SectionView {
+    /// The heading.
+    pub title: String,
+    /// Anchor id.
+    pub id: &'static str,
+    /// Recorded results.
+    pub rows: Vec<ResultRow>,
+    /// Inputs for results not yet recorded (empty when the user may not
+    /// record this section).
+    pub fields: Vec<Field>,
+}
+
+/// Why the decision is what it is: one rule.
+pub struct ReasonView {
+    /// Rule id.
+    pub rule: String,
+    /// The facts it read, labelled.
+    pub facts: String,
+    /// The published source (English).
+    pub source: String,
+}
+
+#[derive(Template)]
+#[template(path = "assessment.html")]
+struct AssessmentPage {
+    l: Layout,
+    csrf: String,
+    m: MigrantRow,
+    summary: Vec<(String, String)>,
+    sections: Vec<SectionView>,
+    can_record: bool,
+    errors: Errors,
+    message: Option<String>,
+    outcome: String,
+    outcome_key: &'static str,
+    due: Vec<String>,
+    classes: Vec<(String, String)>,
+    referrals: Vec<String>,
+    reasons: Vec<ReasonView>,
+    valid_until: Option<String>,
+}
+
+/// A number in the language's form (decimal comma in Russian and French).
+fn number(t: &Tr, n: f64) -> String {
+    let s = format!("{n}");
+    match t.lang {
+        Lang::En => s,
+        Lang::Ru | Lang::Fr => s.replace('.', ","),
+    }
+}
+
+/// A unit as people write it.
+fn unit_label(t: &Tr, unit: &str) -> String {
+    match unit {
+        "Cel" => "°C".into(),
+        "mm[Hg]" => t.t("unit-mmhg"),
+        "/10*5" => t.t("unit-per-100k"),
+        "mm" => t.t("unit-mm"),
+        "cm" => t.t("unit-cm"),
+        "kg" => t.t("unit-kg"),
+        other => other.into(),
+    }
+}
+
+/// A value as people read it.
+fn show_value(t: &Tr, value: &ObservationValue, unit: Option<&str>) -> String {
+    let unit = unit
+        .map(|u| format!(" {}", unit_label(t, u)))
+        .unwrap_or_default();
+    match value {
+        ObservationValue::Boolean(true) => t.t("yes"),
+        ObservationValue::Boolean(false) => t.t("no"),
+        ObservationValue::Coded(v) => t.value_label(v),
+        ObservationValue::Integer(i) => format!("{i}{unit}"),
+        ObservationValue::Decimal(d) => format!("{}{unit}", number(t, *d)),
+        ObservationValue::Text(s) => s.clone(),
+        ObservationValue::Date(d) => t.date(*d),
+    }
+}
+
+/// The input for one code.
+fn field(t: &Tr, def: &CodeDefinition, raw: &str, errors: &Errors) -> Field {
+    let label = t.code_label(&def.code);
+    let range_hint = |min: String, max: String| {
+        let mut hint = t.t2("hint-range", ("min", &min), ("max", &max));
+        if let Some(u) = &def.unit {
+            hint = format!("{hint} ({})", unit_label(t, u));
+        }
+        hint
+    };
+    let f = match &def.value_type {
+        ValueType::Boolean => Field::select(
+            &def.code,
+            label,
+            vec![
+                Opt::new("yes", t.t("yes"), raw),
+                Opt::new("no", t.t("no"), raw),
+            ],
+            Some(t.t("not-recorded")),
+        ),
+        ValueType::Coded { values } => Field::select(
+            &def.code,
+            label,
+            values
+                .iter()
+                .map(|v| Opt::new(v.as_str(), t.value_label(v), raw))
+                .collect(),
+            Some(t.t("not-recorded")),
+        ),
+        ValueType::Integer { min, max } => Field::new(&def.code, label, "integer", raw)
+            .hint(range_hint(min.to_string(), max.to_string())),
+        ValueType::Decimal { min, max } => Field::new(&def.code, label, "decimal", raw)
+            .hint(range_hint(number(t, *min), number(t, *max))),
+        ValueType::Text { .. } => Field::new(&def.code, label, "textarea", raw),
+        ValueType::Date => Field::new(&def.code, label, "date", raw),
+    };
+    f.errors(errors)
+}
+
+/// The message for a value `def` does not accept.
+fn invalid_message(t: &Tr, def: &CodeDefinition) -> String {
+    match &def.value_type {
+        ValueType::Boolean => t.t("invalid-boolean"),
+        ValueType::Coded { .. } => t.t("invalid-coded"),
+        ValueType::Integer { min, max } => t.t2(
+            "invalid-integer",
+            ("min", &min.to_string()),
+            ("max", &max.to_string()),
+        ),
+        ValueType::Decimal { min, max } => t.t2(
+            "invalid-decimal",
+            ("min", &number(t, *min)),
+            ("max", &number(t, *max)),
+        ),
+        ValueType::Text { max_length } => t.t1("invalid-text", "max", &max_length.to_string()),
+        ValueType::Date => t.t("invalid-date"),
+    }
+}
+
+/// The JSON value of a form entry, typed per the code; `None` when it is
+/// not of the right form.
+fn form_value(def: &CodeDefinition, raw: &str) -> Option<Json> {
+    let raw = raw.trim();
+    match &def.value_type {
+        ValueType::Boolean => match raw {
+            "yes" => Some(Json::Bool(true)),
+            "no" => Some(Json::Bool(false)),
+            _ => None,
+        },
+        ValueType::Integer { .. } => raw.parse::<i64>().ok().map(Json::from),
+        ValueType::Decimal { .. } => raw
+            .replace(',', ".")
+            .parse::<f64>()
+            .ok()
+            .and_then(serde_json::Number::from_f64)
+            .map(Json::Number),
+        ValueType::Coded { .. } | ValueType::Text { .. } | ValueType::Date => {
+            Some(Json::String(raw.to_owned()))
+        }
+    }
+}
+
+/// Everything the page shows, loaded for `id`.
+struct Loaded {
+    assessment: Assessment,
+    migrant: mhis_domain::migrant::Migrant,
+    observations: Vec<Observation>,
+}
+
+async fn load(state: &AppState, u: &PageUser, id: &str) -> Result<Loaded, PageError> {
+    u.require(Permission::AssessmentRead)?;
+    let assessment = visible_assessment(state, &u.current, id)
+        .await
+        .or_page(&u.layout)?;
+    let migrant = state
+        .store
+        .get_migrant(assessment.migrant_id)
+        .await
+        .or_page(&u.layout)?;
+    let observations = state
+        .store
+        .list_observations(assessment.id, false)
+        .await
+        .or_page(&u.layout)?;
+    Ok(Loaded {
+        assessment,
+        migrant,
+        observations,
+    })
+}
+
+fn may_record(u: &PageUser, section: Section) -> bool {
+    u.user().can(permission_to_record(section))
+}
+
+async fn page(
+    state: &AppState,
+    u: PageUser,
+    loaded: Loaded,
+    form: &[(String, String)],
+    errors: Errors,
+    message: Option<String>,
+) -> Result<Response, PageError> {
+    let t = u.layout.t;
+    let Loaded {
+        assessment: a,
+        migrant,
+        observations,
+    } = loaded;
+    u.current
+        .audit_read(
+            state,
+            "assessment.read",
+            "assessment",
+            Some(a.id.to_string()),
+        )
+        .await
+        .or_page(&u.layout)?;
+    let current: HashMap<&str, &Observation> = observations
+        .iter()
+        .filter(|o| o.is_current())
+        .map(|o| (o.code.as_str(), o))
+        .collect();
+    let accepts = a.status.accepts_results();
+    let raw: HashMap<&str, &str> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let sections: Vec<SectionView> = SECTIONS
+        .into_iter()
+        .map(|section| {
+            let defs = || {
+                state
+                    .vocabulary
+                    .iter()
+                    .filter(move |d| d.section == section)
+            };
+            let rows = defs()
+                .filter_map(|d| current.get(d.code.as_str()).map(|o| (d, o)))
+                .map(|(d, o)| ResultRow {
+                    label: t.code_label(&d.code),
+                    value: show_value(&t, &o.value, o.unit.as_deref()),
+                    by: o.recorded_by.clone(),
+                    at: t.date_time(o.recorded_at),
+                })
+                .collect();
+            let fields = if accepts && may_record(&u, section) {
+                defs()
+                    .filter(|d| !current.contains_key(d.code.as_str()))
+                    .map(|d| {
+                        field(
+                            &t,
+                            d,
+                            raw.get(d.code.as_str()).copied().unwrap_or(""),
+                            &errors,
+                        )
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            SectionView {
+                title: t.t(&format!("section-{}", section_key(section))),
+                id: section_key(section),
+                rows,
+                fields,
+            }
+        })
+        .collect();
+    let can_record = sections.iter().any(|s| !s.fields.is_empty());
+
+    let case = Case::new(
+        a.assessment_date,
+        migrant.details.birth_date,
+        migrant.details.sex,
+        observations
+            .iter()
+            .filter(|o| o.is_current())
+            .map(|o| (o.code.clone(), o.value.clone())),
+    );
+    let decision = state.protocols.classify(a.protocol.as_str(), &case).ok();
+    let label_fact = |f: &str| {
+        if state.vocabulary.get(f).is_some() {
+            t.code_label(f)
+        } else {
+            t.label_or_raw("fact", f)
+        }
+    };
+    let (outcome, outcome_key, due, classes, referrals, reasons, valid_until) = match &decision {
+        Some(d) => (
+            t.t(&format!("outcome-{}", d.outcome.as_str())),
+            d.outcome.as_str(),
+            d.due.iter().map(|c| label_fact(c)).collect(),
+            d.classes
+                .0
+                .iter()
+                .map(|(k, v)| (t.label_or_raw("class-key", k), (*v).to_owned()))
+                .collect(),
+            d.referrals
+                .iter()
+                .map(|r| t.label_or_raw("referral", r))
+                .collect(),
+            d.reasons
+                .iter()
+                .map(|r| ReasonView {
+                    rule: r.rule.to_owned(),
+                    facts: r
+                        .facts
+                        .iter()
+                        .map(|f| label_fact(f))
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    source: r.source.to_owned(),
+                })
+                .collect(),
+            d.certificate_valid_until.map(|v| t.date(v)),
+        ),
+        None => (
+            t.t("outcome-unavailable"),
+            "pending",
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            Vec::new(),
+            None,
+        ),
+    };
+    let protocol = state
+        .protocols
+        .get(a.protocol.as_str())
+        .map(|p| p.title().to_owned())
+        .unwrap_or_else(|_| a.protocol.as_str().to_owned());
+    let site = state
+        .store
+        .get_site(a.site_id)
+        .await
+        .map(|s| format!("{} — {}", s.code.as_str(), s.name))
+        .unwrap_or_default();
+    let summary = vec![
+        (t.t("field-assessment_date"), t.date(a.assessment_date)),
+        (
+            t.t("field-purpose"),
+            t.t(&format!("purpose-{}", a.purpose.as_str())),
+        ),
+        (t.t("field-destination"), a.destination.to_string()),
+        (t.t("field-protocol"), protocol),
+        (t.t("field-site"), site),
+        (
+            t.t("field-status"),
+            t.t(&format!("status-{}", a.status.as_str())),
+        ),
+    ];
+    let status = if errors.is_empty() && message.is_none() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    Ok(render(
+        status,
+        &AssessmentPage {
+            csrf: u.csrf.clone(),
+            m: MigrantRow::new(&t, &migrant),
+            l: u.layout,
+            summary,
+            sections,
+            can_record,
+            errors,
+            message,
+            outcome,
+            outcome_key,
+            due,
+            classes,
+            referrals,
+            reasons,
+            valid_until,
+        },
+    ))
+}
+
+/// `GET /assessments/{id}`.
+pub async fn show(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let loaded = load(&state, &u, &id).await?;
+    page(&state, u, loaded, &[], Errors::default(), None).await
+}
+
+/// `POST /assessments/{id}`: records the filled-in results, all or none,
+/// then shows the page again with the decision updated.
+pub async fn record(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(id): Path<String>,
+    Form(form): FormPairs,
+) -> Result<Response, PageError> {
+    u.check_csrf(crate::ui::forms::value(&form, "csrf"))?;
+    let loaded = load(&state, &u, &id).await?;
+    let t = u.layout.t;
+    if !loaded.assessment.status.accepts_results() {
+        return Err(u.fail(StatusCode::CONFLICT));
+    }
+    let recorded: Vec<&str> = loaded
+        .observations
+        .iter()
+        .filter(|o| o.is_current())
+        .map(|o| o.code.as_str())
+        .collect();
+    let mut errors = Errors::default();
+    let mut inputs = Vec::new();
+    for (code, raw) in &form {
+        let Some(def) = state.vocabulary.get(code) else {
+            continue;
+        };
+        if raw.trim().is_empty() {
+            continue;
+        }
+        if !may_record(&u, def.section) {
+            return Err(u.fail(StatusCode::FORBIDDEN));
+        }
+        if recorded.contains(&code.as_str()) {
+            errors.add(code.clone(), t.t("invalid-already-recorded"));
+            continue;
+        }
+        match form_value(def, raw) {
+            Some(json) if ObservationValue::parse(code, def, &json).is_ok() => {
+                inputs.push(ObservationInput {
+                    code: code.clone(),
+                    value: json,
+                    unit: None,
+                    observed_at: None,
+                });
+            }
+            _ => errors.add(code.clone(), invalid_message(&t, def)),
+        }
+    }
+    if !errors.is_empty() {
+        return page(&state, u, loaded, &form, errors, None).await;
+    }
+    if inputs.is_empty() {
+        let message = Some(t.t("record-nothing"));
+        return page(&state, u, loaded, &form, errors, message).await;
+    }
+    let now = state.now();
+    let batch = match NewObservation::parse_batch(&state.vocabulary, &inputs, now) {
+        Ok(batch) => batch,
+        Err(_) => {
+            let message = Some(t.t("error-bad-request-text"));
+            return page(&state, u, loaded, &form, errors, message).await;
+        }
+    };
+    let id = loaded.assessment.id;
+    let audit = u
+        .current
+        .event("observation.record", "assessment", Some(id.to_string()));
+    match state
+        .store
+        .record_observations(id, &batch, &Actor(u.user().username.clone()), now, &audit)
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!("/assessments/{id}"))),
+        Err(mhis_store::StoreError::Conflict { .. }) => {
+            let loaded = load(&state, &u, &id.to_string()).await?;
+            let message = Some(t.t("record-conflict"));
+            page(&state, u, loaded, &form, errors, message).await
+        }
+        Err(e) => Err(e).or_page(&u.layout),
+    }
+}

@@ -316,7 +316,7 @@ pub fn certificate_pdf_with_fonts(
     let protocol = format!("{} v{}", payload.protocol_id, payload.protocol_version);
     let mut outcome = vec![EN.outcome_text(payload.outcome)];
     outcome.extend(second.map(|l| l.outcome_text(payload.outcome)));
-    let rows: [(fn(&Labels) -> &'static str, Vec<&str>); 10] = [
+    let rows: [(LabelOf, Vec<&str>); 10] = [
         (|l| l.name_in_document, vec![name_doc.as_str()]),
         (|l| l.name_latin, vec![name_latin.as_str()]),
         (|l| l.date_of_birth, vec![&payload.date_of_birth]),
@@ -400,6 +400,9 @@ fn mrz_to_text(s: &str) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+/// Picks one label out of a language's [`Labels`].
+type LabelOf = fn(&Labels) -> &'static str;
 
 const BLACK: f32 = 0.0;
 const GREY: f32 = 0.35;

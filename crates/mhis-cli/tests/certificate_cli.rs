@@ -135,6 +135,17 @@ fn a_certificate_from_a_finalised_assessment_verifies_offline_and_fails_when_it_
         .bytes()
         .unwrap();
     std::fs::write(d.path("cert.png"), &png).unwrap();
+    let get = |path: &str| {
+        let r = http.get(format!("{base}{path}")).bearer_auth(&token).send().unwrap();
+        let kind = r.headers()["content-type"].to_str().unwrap().to_owned();
+        (kind, r.bytes().unwrap())
+    };
+    let (kind, pdf) = get(&format!("/api/v1/certificates/{id}/certificate.pdf"));
+    assert_eq!(kind, "application/pdf");
+    assert!(pdf.starts_with(b"%PDF-"));
+    let (kind, svg) = get(&format!("/api/v1/certificates/{id}/qr.svg"));
+    assert_eq!(kind, "image/svg+xml");
+    assert!(String::from_utf8_lossy(&svg).contains("viewBox"));
     std::fs::write(d.path("cert.txt"), cert["qr_text"].as_str().unwrap()).unwrap();
 
     // Trust: an anchor, a signed list of the site keys.

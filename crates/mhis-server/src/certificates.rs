@@ -337,6 +337,14 @@ pub async fn issue(
         valid_until: valid_until.format("%Y-%m-%d").to_string(),
         issuing_site: site.code.as_str().to_owned(),
     };
+    if valid_until < now.date_naive() {
+        return Err(conflict(
+            "valid_until",
+            format!(
+                "a certificate for this assessment would already have expired on {valid_until}"
+            ),
+        ));
+    }
     let claims = MhcPayload::HealthClearance(payload.clone());
     let text = Issuer::new(signing_key, site.country.as_str())
         .issue(&claims, now.timestamp())

@@ -17,6 +17,7 @@ use utoipa::OpenApi;
         crate::api::assessments::amend,
         crate::api::certificates::issue, crate::api::certificates::get,
         crate::api::certificates::qr_png, crate::api::certificates::list,
+        crate::api::certificates::qr_svg, crate::api::certificates::pdf,
         crate::api::observations::record, crate::api::observations::list,
         crate::api::observations::get, crate::api::observations::correct,
         crate::api::vocabulary::list,

@@ -39,6 +39,8 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/certificates/{id}", get(certificates::get))
         .route("/certificates/{id}/qr.png", get(certificates::qr_png))
+        .route("/certificates/{id}/qr.svg", get(certificates::qr_svg))
+        .route("/certificates/{id}/certificate.pdf", get(certificates::pdf))
         .route(
             "/assessments/{id}/observations",
             get(observations::list).post(observations::record),

@@ -23,8 +23,14 @@ pub struct Args {
 
 /// Loads the demo data if needed and serves.
 pub async fn run(config_file: Option<&Path>, args: Args) -> anyhow::Result<ExitCode> {
-    let config = super::config(config_file, Some(args.database_url), Some(args.listen))?;
-    let state = super::state(&config).await?;
+    let mut config = super::config(config_file, Some(args.database_url), Some(args.listen))?;
+    let kek_path = config
+        .key_encryption_key_file
+        .get_or_insert_with(|| "mhis-data/key-encryption.key".into())
+        .clone();
+    let kek = mhis_server::certificates::KeyEncryptionKey::load(Path::new(&kek_path), true)?;
+    let mut state = super::state(&config).await?;
+    state.key_encryption = Some(std::sync::Arc::new(kek.clone()));
     if mhis_server::demo::is_empty(state.store.as_ref()).await? {
         println!(
             "filling {} with {} synthetic migrants (seed {})…",
@@ -43,6 +49,13 @@ pub async fn run(config_file: Option<&Path>, args: Args) -> anyhow::Result<ExitC
         println!(
             "created {} sites, {} migrants with one assessment each, {} observations",
             loaded.sites, loaded.migrants, loaded.observations
+        );
+        let certified = mhis_server::demo::finalise_and_certify(&state, &kek)
+            .await
+            .map_err(|e| anyhow::anyhow!("finalising demo assessments: {}", e.message))?;
+        println!(
+            "finalised {} complete assessments and issued {} certificates (site keys sealed with {kek_path})",
+            certified.finalised, certified.certificates
         );
         let logins = mhis_server::demo::create_demo_users(&state)
             .await

@@ -109,6 +109,68 @@ pub async fn qr_png(
     Ok(([(header::CONTENT_TYPE, "image/png")], png))
 }
 
+/// The certificate's QR code as an SVG image.
+#[utoipa::path(get, path = "/api/v1/certificates/{id}/qr.svg", tag = "certificates",
+    params(("id" = String, Path, description = "Certificate id")),
+    responses((status = 200, content_type = "image/svg+xml", description = "QR code"),
+              (status = 404, body = ErrorBody)))]
+pub async fn qr_svg(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let certificate = visible_certificate(&state, &user, &id).await?;
+    let svg = mhis_cert::svg::qr_svg(&certificate.qr_text).map_err(ApiError::internal)?;
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg))
+}
+
+/// The fonts of printed certificates (DejaVu Sans, which covers Latin and
+/// Cyrillic), read once.
+static FONTS: std::sync::LazyLock<Result<mhis_cert::pdf::CertificateFonts, String>> =
+    std::sync::LazyLock::new(|| mhis_cert::pdf::CertificateFonts::dejavu().map_err(|e| e.to_string()));
+
+/// The certificate as a one-page PDF: the QR code and the claims in
+/// English and the migrant's preferred language.
+#[utoipa::path(get, path = "/api/v1/certificates/{id}/certificate.pdf", tag = "certificates",
+    params(("id" = String, Path, description = "Certificate id")),
+    responses((status = 200, content_type = "application/pdf", description = "Printable certificate"),
+              (status = 404, body = ErrorBody)))]
+pub async fn pdf(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let certificate = visible_certificate(&state, &user, &id).await?;
+    let payload: mhis_cert::HealthClearance =
+        serde_json::from_str(&certificate.payload).map_err(ApiError::internal)?;
+    let migrant = state
+        .store
+        .get_assessment(certificate.assessment_id)
+        .await
+        .map(|a| a.migrant_id)?;
+    let language = state
+        .store
+        .get_migrant(migrant)
+        .await?
+        .details
+        .preferred_language
+        .map(|l| l.as_str().to_owned())
+        .unwrap_or_else(|| "en".into());
+    let fonts = FONTS.as_ref().map_err(ApiError::internal)?;
+    let bytes = mhis_cert::pdf::certificate_pdf_with_fonts(&payload, &certificate.qr_text, &language, fonts)
+        .map_err(ApiError::internal)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{}.pdf\"", certificate.id),
+            ),
+        ],
+        bytes,
+    ))
+}
+
 /// The certificates of an assessment, newest first.
 #[utoipa::path(get, path = "/api/v1/assessments/{id}/certificates", tag = "certificates",
     params(("id" = String, Path, description = "Assessment id")),

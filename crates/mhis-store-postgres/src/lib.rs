@@ -23,10 +23,9 @@ use mhis_store::{
     value_to_stored,
 };
 use mhis_store_sql::{
-    ASSESSMENT_COLUMNS, AUDIT_COLUMNS, MIGRANT_COLUMNS, OBSERVATION_COLUMNS, SITE_COLUMNS,
-    CERTIFICATE_COLUMNS, USER_COLUMNS, assessment_from_row, audit_from_row, certificate_from_row,
-    db_err, migrant_from_row,
-    observation_from_row, site_from_row, user_from_row,
+    ASSESSMENT_COLUMNS, AUDIT_COLUMNS, CERTIFICATE_COLUMNS, MIGRANT_COLUMNS, OBSERVATION_COLUMNS,
+    SITE_COLUMNS, USER_COLUMNS, assessment_from_row, audit_from_row, certificate_from_row, db_err,
+    migrant_from_row, observation_from_row, site_from_row, user_from_row,
 };
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
@@ -632,17 +631,33 @@ impl Store for PgStore {
         audit: &AuditEvent,
     ) -> StoreResult<Vec<Observation>> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        let status: String = sqlx::query("SELECT status FROM assessments WHERE id = $1")
-            .bind(assessment.0)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?
-            .ok_or(StoreError::NotFound {
-                entity: "assessment",
-            })?
-            .try_get(0)
-            .map_err(db_err)?;
-        mhis_store::check_accepts_results(&status)?;
+        // Touch the assessment only if it still accepts results; this is
+        // also the check that it exists and is not finalised.
+        let touched = sqlx::query(
+            "UPDATE assessments SET updated_at = $1 WHERE id = $2 AND status <> 'finalised'",
+        )
+        .bind(now)
+        .bind(assessment.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        if touched.rows_affected() == 0 {
+            let status: Option<String> =
+                sqlx::query_scalar("SELECT status FROM assessments WHERE id = $1")
+                    .bind(assessment.0)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(db_err)?;
+            return Err(match status {
+                Some(status) => match mhis_store::check_accepts_results(&status) {
+                    Err(e) => e,
+                    Ok(()) => StoreError::Database("assessment not updated".into()),
+                },
+                None => StoreError::NotFound {
+                    entity: "assessment",
+                },
+            });
+        }
         let mut existing = QueryBuilder::<Postgres>::new(
             "SELECT code FROM observations WHERE superseded_by IS NULL AND assessment_id = ",
         );
@@ -683,12 +698,6 @@ impl Store for PgStore {
                 .push_bind(None::<String>);
         });
         insert.build().execute(&mut *tx).await.map_err(db_err)?;
-        sqlx::query("UPDATE assessments SET updated_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(assessment.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
         insert_audit(&mut tx, audit, now).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(stored)
@@ -953,23 +962,31 @@ impl Store for PgStore {
     }
 
     async fn find_token(&self, token_hash: &str) -> StoreResult<Option<(ApiToken, User)>> {
-        let row = sqlx::query(
-            "SELECT id, user_id, name, created_at, revoked_at FROM api_tokens \
-             WHERE token_hash = $1 AND revoked_at IS NULL",
+        // One query on the hot path of every API request: the token, its
+        // user, and the user's sites (one row per site).
+        let rows = sqlx::query(
+            "SELECT u.id AS id, u.username AS username, u.display_name AS display_name, u.role AS role, u.national AS national, u.language AS language, t.id AS token_id, t.name AS token_name, t.created_at AS token_created_at, us.site_id AS site_id FROM api_tokens t JOIN users u ON u.id = t.user_id LEFT JOIN user_sites us ON us.user_id = u.id WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
         )
         .bind(token_hash)
-        .fetch_optional(&self.pool)
+        .fetch_all(&self.pool)
         .await
         .map_err(db_err)?;
-        let Some(row) = row else { return Ok(None) };
-        let token = ApiToken {
-            id: TokenId(row.try_get("id").map_err(db_err)?),
-            user_id: UserId(row.try_get("user_id").map_err(db_err)?),
-            name: row.try_get("name").map_err(db_err)?,
-            created_at: row.try_get("created_at").map_err(db_err)?,
-            revoked_at: row.try_get("revoked_at").map_err(db_err)?,
+        let Some(first) = rows.first() else {
+            return Ok(None);
         };
-        let user = self.get_user(token.user_id).await?;
+        let sites = rows
+            .iter()
+            .filter_map(|r| r.try_get::<Option<Uuid>, _>("site_id").ok().flatten())
+            .map(SiteId)
+            .collect();
+        let user = user_from_row(first, sites)?;
+        let token = ApiToken {
+            id: TokenId(first.try_get("token_id").map_err(db_err)?),
+            user_id: user.id,
+            name: first.try_get("token_name").map_err(db_err)?,
+            created_at: first.try_get("token_created_at").map_err(db_err)?,
+            revoked_at: None,
+        };
         Ok(Some((token, user)))
     }
 
@@ -1050,12 +1067,14 @@ impl Store for PgStore {
 
     async fn add_signing_key(&self, key: &StoredKey, audit: &AuditEvent) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
-        sqlx::query("UPDATE signing_keys SET retired_at = $1 WHERE site_id = $2 AND retired_at IS NULL")
-            .bind(key.created_at)
-            .bind(key.site_id.0)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        sqlx::query(
+            "UPDATE signing_keys SET retired_at = $1 WHERE site_id = $2 AND retired_at IS NULL",
+        )
+        .bind(key.created_at)
+        .bind(key.site_id.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
         sqlx::query(
             "INSERT INTO signing_keys (kid, site_id, public_key, private_key_sealed, valid_from, valid_until, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
@@ -1098,11 +1117,7 @@ impl Store for PgStore {
             .collect()
     }
 
-    async fn add_certificate(
-        &self,
-        c: &StoredCertificate,
-        audit: &AuditEvent,
-    ) -> StoreResult<()> {
+    async fn add_certificate(&self, c: &StoredCertificate, audit: &AuditEvent) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         sqlx::query(
             "INSERT INTO certificates (id, assessment_id, site_id, country, kid, payload, qr_text, issued_at, valid_until) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -1124,12 +1139,16 @@ impl Store for PgStore {
     }
 
     async fn get_certificate(&self, id: &str) -> StoreResult<StoredCertificate> {
-        let row = sqlx::query(&format!("SELECT {CERTIFICATE_COLUMNS} FROM certificates WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(db_err)?
-            .ok_or(StoreError::NotFound { entity: "certificate" })?;
+        let row = sqlx::query(&format!(
+            "SELECT {CERTIFICATE_COLUMNS} FROM certificates WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound {
+            entity: "certificate",
+        })?;
         certificate_from_row(&row)
     }
 
@@ -1174,7 +1193,9 @@ impl Store for PgStore {
                 .map_err(db_err)?;
             return Err(match exists {
                 Some(_) => StoreError::conflict("id", "the certificate is already revoked"),
-                None => StoreError::NotFound { entity: "certificate" },
+                None => StoreError::NotFound {
+                    entity: "certificate",
+                },
             });
         }
         insert_audit(&mut tx, &audit.with_entity_id(id), now).await?;

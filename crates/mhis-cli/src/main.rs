@@ -101,9 +101,7 @@ fn main() -> ExitCode {
             Command::Keys(command) => commands::keys::run_keys(config, command).await,
             Command::Trust(command) => commands::keys::run_trust(config, command).await,
             Command::Revoke(args) => commands::keys::run_revoke(config, args).await,
-            Command::Revocations(command) => {
-                commands::keys::run_revocations(config, command).await
-            }
+            Command::Revocations(command) => commands::keys::run_revocations(config, command).await,
         }
     });
     match result {

@@ -53,7 +53,9 @@ impl Deployment {
             .spawn()
             .unwrap();
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
         let base = line.trim().rsplit(' ').next().unwrap().to_owned();
         (child, base)
     }
@@ -77,11 +79,33 @@ fn verify(d: &Deployment, input: &Path, extra: &[&str]) -> (i32, Value) {
 #[test]
 fn a_certificate_from_a_finalised_assessment_verifies_offline_and_fails_when_it_should() {
     let d = Deployment::new();
-    let site_line = d.run(&["site", "add", "--code", "TJ-DYU-01", "--kind", "assessment_centre",
-                            "--country", "TJ", "--name", "Dushanbe centre"]);
+    let site_line = d.run(&[
+        "site",
+        "add",
+        "--code",
+        "TJ-DYU-01",
+        "--kind",
+        "assessment_centre",
+        "--country",
+        "TJ",
+        "--name",
+        "Dushanbe centre",
+    ]);
     let site_id = site_line.split('\t').next().unwrap().to_owned();
-    d.run(&["user", "add", "--name", "dr-karimova", "--role", "clinician", "--site", "TJ-DYU-01"]);
-    let token = d.run(&["token", "create", "--user", "dr-karimova"]).trim().to_owned();
+    d.run(&[
+        "user",
+        "add",
+        "--name",
+        "dr-karimova",
+        "--role",
+        "clinician",
+        "--site",
+        "TJ-DYU-01",
+    ]);
+    let token = d
+        .run(&["token", "create", "--user", "dr-karimova"])
+        .trim()
+        .to_owned();
     let key_line = d.run(&["keys", "new", "--site", "TJ-DYU-01", "--days", "365"]);
     assert!(key_line.contains("created key"), "{key_line}");
     assert!(d.path("kek").exists());
@@ -89,16 +113,27 @@ fn a_certificate_from_a_finalised_assessment_verifies_offline_and_fails_when_it_
     let (mut server, base) = d.serve();
     let http = reqwest::blocking::Client::new();
     let post = |path: &str, body: Value| -> (u16, Value) {
-        let r = http.post(format!("{base}{path}")).bearer_auth(&token).json(&body).send().unwrap();
+        let r = http
+            .post(format!("{base}{path}"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .unwrap();
         (r.status().as_u16(), r.json().unwrap_or(Value::Null))
     };
-    let (status, m) = post("/api/v1/migrants", json!({"site_id": site_id,
+    let (status, m) = post(
+        "/api/v1/migrants",
+        json!({"site_id": site_id,
         "family_name": "Каримова", "given_names": "Нигина", "sex": "female",
-        "birth_date": "1994-02-11", "nationality": "TJ", "preferred_language": "ru"}));
+        "birth_date": "1994-02-11", "nationality": "TJ", "preferred_language": "ru"}),
+    );
     assert_eq!(status, 201, "{m}");
     let m = m["migrant"]["id"].as_str().unwrap().to_owned();
-    let (_, a) = post("/api/v1/assessments", json!({"migrant_id": m, "site_id": site_id,
-        "purpose": "labour", "destination": "RU", "protocol": "ru-labour"}));
+    let (_, a) = post(
+        "/api/v1/assessments",
+        json!({"migrant_id": m, "site_id": site_id,
+        "purpose": "labour", "destination": "RU", "protocol": "ru-labour"}),
+    );
     let a = a["id"].as_str().unwrap().to_owned();
 
     // Not finalised: a clear refusal.
@@ -106,12 +141,18 @@ fn a_certificate_from_a_finalised_assessment_verifies_offline_and_fails_when_it_
     assert_eq!(status, 409, "{err}");
     assert_eq!(err["field"], "status");
 
-    let (status, _) = post(&format!("/api/v1/assessments/{a}/observations"), json!({"observations": [
+    let (status, _) = post(
+        &format!("/api/v1/assessments/{a}/observations"),
+        json!({"observations": [
         {"code": "hiv.a1", "value": "non_reactive"}, {"code": "syphilis.screen", "value": "non_reactive"},
         {"code": "cxr", "value": "normal"}, {"code": "leprosy.exam", "value": "no_signs"},
-        {"code": "narcology.drug_test", "value": "negative"}]}));
+        {"code": "narcology.drug_test", "value": "negative"}]}),
+    );
     assert_eq!(status, 201);
-    let (status, f) = post(&format!("/api/v1/assessments/{a}/finalise"), json!({"outcome": "cleared"}));
+    let (status, f) = post(
+        &format!("/api/v1/assessments/{a}/finalise"),
+        json!({"outcome": "cleared"}),
+    );
     assert_eq!(status, 200, "{f}");
     let (status, cert) = post(&format!("/api/v1/assessments/{a}/certificates"), json!({}));
     assert_eq!(status, 201, "{cert}");
@@ -136,7 +177,11 @@ fn a_certificate_from_a_finalised_assessment_verifies_offline_and_fails_when_it_
         .unwrap();
     std::fs::write(d.path("cert.png"), &png).unwrap();
     let get = |path: &str| {
-        let r = http.get(format!("{base}{path}")).bearer_auth(&token).send().unwrap();
+        let r = http
+            .get(format!("{base}{path}"))
+            .bearer_auth(&token)
+            .send()
+            .unwrap();
         let kind = r.headers()["content-type"].to_str().unwrap().to_owned();
         (kind, r.bytes().unwrap())
     };
@@ -151,11 +196,25 @@ fn a_certificate_from_a_finalised_assessment_verifies_offline_and_fails_when_it_
     // Trust: an anchor, a signed list of the site keys.
     let anchor = d.path("anchor.pem");
     let anchor_pub = d.path("anchor.pub.pem");
-    d.run(&["trust", "anchor-new", "--out", anchor.to_str().unwrap(),
-            "--public-out", anchor_pub.to_str().unwrap()]);
+    d.run(&[
+        "trust",
+        "anchor-new",
+        "--out",
+        anchor.to_str().unwrap(),
+        "--public-out",
+        anchor_pub.to_str().unwrap(),
+    ]);
     let trust = d.path("trust.cbor");
-    d.run(&["trust", "export", "--anchor-key", anchor.to_str().unwrap(), "--issuer", "TJ",
-            "--out", trust.to_str().unwrap()]);
+    d.run(&[
+        "trust",
+        "export",
+        "--anchor-key",
+        anchor.to_str().unwrap(),
+        "--issuer",
+        "TJ",
+        "--out",
+        trust.to_str().unwrap(),
+    ]);
 
     // Valid, from the PNG and from the text.
     let (code, v) = verify(&d, &d.path("cert.png"), &[]);
@@ -167,48 +226,112 @@ fn a_certificate_from_a_finalised_assessment_verifies_offline_and_fails_when_it_
     let text = cert["qr_text"].as_str().unwrap();
     let i = text.len() / 2;
     let swapped = if &text[i..=i] == "A" { "B" } else { "A" };
-    std::fs::write(d.path("tampered.txt"), format!("{}{swapped}{}", &text[..i], &text[i + 1..])).unwrap();
+    std::fs::write(
+        d.path("tampered.txt"),
+        format!("{}{swapped}{}", &text[..i], &text[i + 1..]),
+    )
+    .unwrap();
     let (code, v) = verify(&d, &d.path("tampered.txt"), &[]);
     assert_eq!(code, 1);
-    assert!(["malformed", "bad_signature"].contains(&v["verdict"].as_str().unwrap()), "{v}");
+    assert!(
+        ["malformed", "bad_signature"].contains(&v["verdict"].as_str().unwrap()),
+        "{v}"
+    );
 
     // Expired: checked after its last valid day (trust list age allowed).
     let after = format!("{}T12:00:00Z", expected + chrono::Duration::days(1));
-    let (code, v) = verify(&d, &d.path("cert.png"), &["--at", &after, "--max-age-hours", "10000"]);
+    let (code, v) = verify(
+        &d,
+        &d.path("cert.png"),
+        &["--at", &after, "--max-age-hours", "10000"],
+    );
     assert_eq!((code, v["verdict"].as_str()), (1, Some("expired")), "{v}");
 
     // Stale trust list: the same check a week later without the allowance.
     let week = (chrono::Utc::now() + chrono::Duration::days(7)).to_rfc3339();
     let (code, v) = verify(&d, &d.path("cert.png"), &["--at", &week]);
-    assert_eq!((code, v["verdict"].as_str()), (1, Some("trust_list_stale")), "{v}");
+    assert_eq!(
+        (code, v["verdict"].as_str()),
+        (1, Some("trust_list_stale")),
+        "{v}"
+    );
 
     // Unknown key: a list exported before this site's key existed.
     let other = Deployment::new();
-    other.run(&["site", "add", "--code", "UZ-TAS-01", "--kind", "assessment_centre",
-                "--country", "UZ", "--name", "Tashkent centre"]);
+    other.run(&[
+        "site",
+        "add",
+        "--code",
+        "UZ-TAS-01",
+        "--kind",
+        "assessment_centre",
+        "--country",
+        "UZ",
+        "--name",
+        "Tashkent centre",
+    ]);
     other.run(&["keys", "new", "--site", "UZ-TAS-01"]);
     let foreign = d.path("foreign.cbor");
-    other.run(&["trust", "export", "--anchor-key", anchor.to_str().unwrap(), "--issuer", "UZ",
-                "--out", foreign.to_str().unwrap()]);
+    other.run(&[
+        "trust",
+        "export",
+        "--anchor-key",
+        anchor.to_str().unwrap(),
+        "--issuer",
+        "UZ",
+        "--out",
+        foreign.to_str().unwrap(),
+    ]);
     let out = d
-        .command(&["verify", "--trust-list", foreign.to_str().unwrap(), "--anchor",
-                   anchor_pub.to_str().unwrap(), d.path("cert.png").to_str().unwrap()])
+        .command(&[
+            "verify",
+            "--trust-list",
+            foreign.to_str().unwrap(),
+            "--anchor",
+            anchor_pub.to_str().unwrap(),
+            d.path("cert.png").to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!((out.status.code(), v["verdict"].as_str()), (Some(1), Some("unknown_key")), "{v}");
+    assert_eq!(
+        (out.status.code(), v["verdict"].as_str()),
+        (Some(1), Some("unknown_key")),
+        "{v}"
+    );
 
     // Revoked: revoke, export the list, verify against it.
-    let out = d.command(&["revoke", &id, "--reason", "issued in error"]).output().unwrap();
+    let out = d
+        .command(&["revoke", &id, "--reason", "issued in error"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
-    let again = d.command(&["revoke", &id, "--reason", "again"]).output().unwrap();
+    let again = d
+        .command(&["revoke", &id, "--reason", "again"])
+        .output()
+        .unwrap();
     assert_eq!(again.status.code(), Some(2), "revoking twice is refused");
     let revocations = d.path("revoked.cbor");
-    d.run(&["revocations", "export", "--anchor-key", anchor.to_str().unwrap(), "--issuer", "TJ",
-            "--out", revocations.to_str().unwrap()]);
+    d.run(&[
+        "revocations",
+        "export",
+        "--anchor-key",
+        anchor.to_str().unwrap(),
+        "--issuer",
+        "TJ",
+        "--out",
+        revocations.to_str().unwrap(),
+    ]);
     let bytes = std::fs::read(&revocations).unwrap();
-    assert!(!bytes.windows(id.len()).any(|w| w == id.as_bytes()), "ids never leave in clear");
-    let (code, v) = verify(&d, &d.path("cert.png"), &["--revocations", revocations.to_str().unwrap()]);
+    assert!(
+        !bytes.windows(id.len()).any(|w| w == id.as_bytes()),
+        "ids never leave in clear"
+    );
+    let (code, v) = verify(
+        &d,
+        &d.path("cert.png"),
+        &["--revocations", revocations.to_str().unwrap()],
+    );
     assert_eq!((code, v["verdict"].as_str()), (1, Some("revoked")), "{v}");
 
     // The signing key is sealed in the database, never in clear.
@@ -221,31 +344,70 @@ fn a_certificate_from_a_finalised_assessment_verifies_offline_and_fails_when_it_
 #[test]
 fn a_certificate_is_refused_for_an_outcome_that_is_not_cleared_and_without_a_key() {
     let d = Deployment::new();
-    let site_line = d.run(&["site", "add", "--code", "KG-BIS-01", "--kind", "assessment_centre",
-                            "--country", "KG", "--name", "Bishkek centre"]);
+    let site_line = d.run(&[
+        "site",
+        "add",
+        "--code",
+        "KG-BIS-01",
+        "--kind",
+        "assessment_centre",
+        "--country",
+        "KG",
+        "--name",
+        "Bishkek centre",
+    ]);
     let site_id = site_line.split('\t').next().unwrap().to_owned();
-    d.run(&["user", "add", "--name", "dr-asanov", "--role", "clinician", "--site", "KG-BIS-01"]);
-    let token = d.run(&["token", "create", "--user", "dr-asanov"]).trim().to_owned();
+    d.run(&[
+        "user",
+        "add",
+        "--name",
+        "dr-asanov",
+        "--role",
+        "clinician",
+        "--site",
+        "KG-BIS-01",
+    ]);
+    let token = d
+        .run(&["token", "create", "--user", "dr-asanov"])
+        .trim()
+        .to_owned();
     let (mut server, base) = d.serve();
     let http = reqwest::blocking::Client::new();
     let post = |path: &str, body: Value| -> (u16, Value) {
-        let r = http.post(format!("{base}{path}")).bearer_auth(&token).json(&body).send().unwrap();
+        let r = http
+            .post(format!("{base}{path}"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .unwrap();
         (r.status().as_u16(), r.json().unwrap_or(Value::Null))
     };
-    let (_, m) = post("/api/v1/migrants", json!({"site_id": site_id, "family_name": "Асанов",
-        "given_names": "Бакыт", "sex": "male", "birth_date": "1988", "nationality": "KG"}));
+    let (_, m) = post(
+        "/api/v1/migrants",
+        json!({"site_id": site_id, "family_name": "Асанов",
+        "given_names": "Бакыт", "sex": "male", "birth_date": "1988", "nationality": "KG"}),
+    );
     let m = m["migrant"]["id"].as_str().unwrap().to_owned();
     let open = || {
-        let (_, a) = post("/api/v1/assessments", json!({"migrant_id": m, "site_id": site_id,
-            "purpose": "labour", "destination": "RU", "protocol": "ru-labour"}));
+        let (_, a) = post(
+            "/api/v1/assessments",
+            json!({"migrant_id": m, "site_id": site_id,
+            "purpose": "labour", "destination": "RU", "protocol": "ru-labour"}),
+        );
         a["id"].as_str().unwrap().to_owned()
     };
     let a = open();
-    post(&format!("/api/v1/assessments/{a}/observations"), json!({"observations": [
+    post(
+        &format!("/api/v1/assessments/{a}/observations"),
+        json!({"observations": [
         {"code": "hiv.a1", "value": "non_reactive"}, {"code": "syphilis.screen", "value": "non_reactive"},
         {"code": "cxr", "value": "normal"}, {"code": "leprosy.exam", "value": "no_signs"},
-        {"code": "narcology.drug_test", "value": "positive"}]}));
-    let (status, f) = post(&format!("/api/v1/assessments/{a}/finalise"), json!({"outcome": "not_cleared"}));
+        {"code": "narcology.drug_test", "value": "positive"}]}),
+    );
+    let (status, f) = post(
+        &format!("/api/v1/assessments/{a}/finalise"),
+        json!({"outcome": "not_cleared"}),
+    );
     assert_eq!(status, 200, "{f}");
     let (status, err) = post(&format!("/api/v1/assessments/{a}/certificates"), json!({}));
     assert_eq!(status, 409);
@@ -254,11 +416,17 @@ fn a_certificate_is_refused_for_an_outcome_that_is_not_cleared_and_without_a_key
 
     // Cleared, but the site has no signing key yet.
     let b = open();
-    post(&format!("/api/v1/assessments/{b}/observations"), json!({"observations": [
+    post(
+        &format!("/api/v1/assessments/{b}/observations"),
+        json!({"observations": [
         {"code": "hiv.a1", "value": "non_reactive"}, {"code": "syphilis.screen", "value": "non_reactive"},
         {"code": "cxr", "value": "normal"}, {"code": "leprosy.exam", "value": "no_signs"},
-        {"code": "narcology.drug_test", "value": "negative"}]}));
-    post(&format!("/api/v1/assessments/{b}/finalise"), json!({"outcome": "cleared"}));
+        {"code": "narcology.drug_test", "value": "negative"}]}),
+    );
+    post(
+        &format!("/api/v1/assessments/{b}/finalise"),
+        json!({"outcome": "cleared"}),
+    );
     let (status, err) = post(&format!("/api/v1/assessments/{b}/certificates"), json!({}));
     assert_eq!(status, 409);
     assert_eq!(err["field"], "key");

@@ -1441,43 +1441,10 @@ fn server_path_decides_from_checked_values() {
     }
 }
 
-/// Measures engine throughput; run with
-/// `cargo test --release -p mhis-domain --test protocols engine_throughput -- --nocapture`.
-/// It prints the rate and asserts nothing about time.
+/// The benchmark workload decides every case without failing (its speed
+/// is measured by `mhis bench engine`, not here).
 #[test]
-fn engine_throughput() {
-    let n = if cfg!(debug_assertions) {
-        20_000
-    } else {
-        2_000_000
-    };
-    let (decisions, seconds) = bench::run(n);
-    assert_eq!(decisions, n);
-    println!(
-        "engine: {decisions} decisions in {seconds:.3} s = {:.0} decisions/s on one core",
-        decisions as f64 / seconds
-    );
-    // For reference: the whole contract path, JSON text in and out.
-    let case = case_text(
-        ADULT,
-        "female",
-        &entries(&[
-            1, 1, 1, 1, 1, 2, 0, 0, 2, 2, 2, 2, 1, 0, 0, 0, 0, 0, 2, 0, 2, 0, 0, 0, 1, 0, 1, 2, 0,
-            4,
-        ]),
-    );
-    let m = n / 10;
-    let start = std::time::Instant::now();
-    let mut bytes = 0;
-    for i in 0..m {
-        let p = [US, UK, RU][(i % 3) as usize];
-        let d = set().classify_json(p, &case).unwrap();
-        bytes += serde_json::to_string(&d).unwrap().len();
-    }
-    let secs = start.elapsed().as_secs_f64();
-    assert!(bytes > 0);
-    println!(
-        "classify_json + serialise: {m} in {secs:.3} s = {:.0} per second on one core",
-        m as f64 / secs
-    );
+fn the_benchmark_workload_runs() {
+    let workload = bench::Workload::new();
+    assert!(workload.run(100) > 0);
 }

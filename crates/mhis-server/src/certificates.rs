@@ -261,7 +261,9 @@ pub async fn issue(
         (AssessmentStatus::Finalised, Some(other)) => {
             return Err(conflict(
                 "final_outcome",
-                format!("a certificate is issued only for cleared or cleared_with_follow_up; this assessment is {other}"),
+                format!(
+                    "a certificate is issued only for cleared or cleared_with_follow_up; this assessment is {other}"
+                ),
             ));
         }
         _ => {
@@ -295,7 +297,9 @@ pub async fn issue(
                 ),
             )
         })?;
-    let pkcs8 = kek.open(&key.kid, &key.private_key_sealed).map_err(ApiError::internal)?;
+    let pkcs8 = kek
+        .open(&key.kid, &key.private_key_sealed)
+        .map_err(ApiError::internal)?;
     let signing_key = mhis_cert::SigningKey::from_pkcs8_der(&pkcs8).map_err(ApiError::internal)?;
 
     let migrant = state.store.get_migrant(assessment.migrant_id).await?;

@@ -190,8 +190,13 @@ pub async fn finalise_and_certify(
             .list_assessments(&Default::default(), request)
             .await?;
         // Leave every fourth assessment open, as a clinic's work queue.
-        for assessment in batch.items.iter().skip(1).step_by(4).chain(
-            batch.items.iter().skip(2).step_by(4)).chain(batch.items.iter().skip(3).step_by(4))
+        for assessment in batch
+            .items
+            .iter()
+            .skip(1)
+            .step_by(4)
+            .chain(batch.items.iter().skip(2).step_by(4))
+            .chain(batch.items.iter().skip(3).step_by(4))
         {
             let decision = crate::api::assessments::decide(state, assessment).await?;
             let Some(engine) = decision["outcome"]
@@ -206,7 +211,11 @@ pub async fn finalise_and_certify(
                 final_outcome: engine,
                 reason: None,
             };
-            let audit = physician.event("assessment.finalise", "assessment", Some(assessment.id.to_string()));
+            let audit = physician.event(
+                "assessment.finalise",
+                "assessment",
+                Some(assessment.id.to_string()),
+            );
             let finalised = state
                 .store
                 .finalise_assessment(assessment.id, &finalisation, "demo", state.now(), &audit)

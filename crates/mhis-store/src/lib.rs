@@ -288,8 +288,10 @@ pub trait Store: Send + Sync + 'static {
     /// One certificate.
     async fn get_certificate(&self, id: &str) -> StoreResult<StoredCertificate>;
     /// The certificates issued for an assessment, newest first.
-    async fn certificates_of(&self, assessment: AssessmentId)
-    -> StoreResult<Vec<StoredCertificate>>;
+    async fn certificates_of(
+        &self,
+        assessment: AssessmentId,
+    ) -> StoreResult<Vec<StoredCertificate>>;
     /// Revokes a certificate (a conflict when it already is).
     async fn revoke_certificate(
         &self,

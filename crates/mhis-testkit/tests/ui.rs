@@ -271,6 +271,40 @@ async fn five_failures_lock_the_account() {
 }
 
 #[tokio::test]
+async fn many_attempts_from_one_address_are_slowed_down() {
+    let app = app().await;
+    account(&app, "chinara", "registrar", &[], None).await;
+    let client = browser();
+    for _ in 0..mhis_server::auth::RATE_LIMIT {
+        let p = login_attempt(&app, &client, "nobody", "not the password").await;
+        assert_eq!(p.status, StatusCode::UNAUTHORIZED);
+    }
+    let p = login_attempt(&app, &client, "chinara", PASSWORD).await;
+    assert_eq!(p.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        p.html
+            .contains("Too many sign-in attempts from this computer.")
+    );
+}
+
+#[tokio::test]
+async fn unknown_pages_are_not_found_in_the_page_language() {
+    let app = app().await;
+    let client = browser_in("fr");
+    let p = get(&app, &client, "/no/such/page").await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND);
+    assert!(p.html.contains("Page introuvable"));
+    // The JSON API keeps its own answer.
+    let r = client
+        .get(format!("{}/api/v1/no-such-route", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert!(r.text().await.unwrap().contains("\"not_found\""));
+}
+
+#[tokio::test]
 async fn posts_without_the_csrf_token_are_refused() {
     let app = app().await;
     let site_id = site(&app, "TJ-DYU-01").await;

@@ -19,6 +19,13 @@ pub enum Bench {
     /// Verifications per second of mhis ES256 certificates, and the ratio
     /// to a bare P-256 signature verification of the same bytes.
     Verify(super::bench_verify::Args),
+    /// Decisions per second of the protocol engine on one core, and of the
+    /// whole `classify` path (JSON in and out).
+    Engine {
+        /// Decisions to make.
+        #[arg(long, default_value_t = 2_000_000)]
+        decisions: u64,
+    },
 }
 
 /// Flags of `mhis bench ingest`.
@@ -57,6 +64,7 @@ pub async fn run(config_file: Option<&Path>, bench: Bench) -> anyhow::Result<Exi
     match bench {
         Bench::Ingest(args) => ingest(config_file, args).await,
         Bench::Verify(args) => super::bench_verify::run(args).await,
+        Bench::Engine { decisions } => engine(decisions),
     }
 }
 
@@ -259,4 +267,35 @@ async fn bench_user(state: &mhis_server::AppState) -> anyhow::Result<(String, St
         .await
         .map_err(|e| anyhow::anyhow!(e.message))?;
     Ok((token, site.id.to_string()))
+}
+
+fn engine(decisions: u64) -> anyhow::Result<ExitCode> {
+    let workload = mhis_domain::protocol::bench::Workload::new();
+    workload.run(decisions / 20); // warm up
+    let started = Instant::now();
+    workload.run(decisions);
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "engine: {decisions} decisions in {seconds:.3} s = {:.0} decisions/s on one core",
+        decisions as f64 / seconds
+    );
+    // The whole contract path: case JSON in, checked against the
+    // vocabulary, decision JSON out.
+    let set = mhis_domain::protocol::ProtocolSet::built_in();
+    let case = r#"{"assessment_date": "2026-03-15", "birth_date": "1990-06-01", "sex": "male",
+        "context": {"tb_incidence_per_100k": 85},
+        "observations": {"tb.symptoms": false, "tb.contact": false, "tb.previous": "none",
+                         "hiv.known_positive": false, "cxr": "normal"}}"#;
+    let n = (decisions / 20).max(1);
+    let started = Instant::now();
+    for _ in 0..n {
+        let decision = set.classify_json("us-cdc-ti-tb", case)?;
+        std::hint::black_box(serde_json::to_string(&decision)?);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "classify (JSON in and out): {n} in {seconds:.3} s = {:.0} per second",
+        n as f64 / seconds
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -123,7 +123,8 @@ async fn open(config_file: Option<&Path>, db: Db) -> anyhow::Result<mhis_server:
 }
 
 fn anchor_key(path: &Path) -> anyhow::Result<mhis_cert::SigningKey> {
-    let pem = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let pem =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     Ok(mhis_cert::SigningKey::from_pkcs8_pem(&pem)?)
 }
 
@@ -132,9 +133,17 @@ fn cli_event(action: &str, entity: &str, id: Option<String>) -> AuditEvent {
 }
 
 /// Runs a keys command.
-pub async fn run_keys(config_file: Option<&Path>, command: KeysCommand) -> anyhow::Result<ExitCode> {
+pub async fn run_keys(
+    config_file: Option<&Path>,
+    command: KeysCommand,
+) -> anyhow::Result<ExitCode> {
     match command {
-        KeysCommand::New { site, days, kek_file, db } => {
+        KeysCommand::New {
+            site,
+            days,
+            kek_file,
+            db,
+        } => {
             let config = super::config(config_file, db.database_url, None)?;
             let kek_path = kek_file
                 .or_else(|| config.key_encryption_key_file.as_ref().map(PathBuf::from))
@@ -184,7 +193,11 @@ pub async fn run_keys(config_file: Option<&Path>, command: KeysCommand) -> anyho
                     .find(|s| s.id == key.site_id)
                     .map(|s| s.code.as_str().to_owned())
                     .unwrap_or_default();
-                let status = if key.retired_at.is_some() { "retired" } else { "active" };
+                let status = if key.retired_at.is_some() {
+                    "retired"
+                } else {
+                    "active"
+                };
                 println!(
                     "{}\t{code}\t{status}\t{} .. {}",
                     key.kid,
@@ -198,19 +211,34 @@ pub async fn run_keys(config_file: Option<&Path>, command: KeysCommand) -> anyho
 }
 
 /// Runs a trust command.
-pub async fn run_trust(config_file: Option<&Path>, command: TrustCommand) -> anyhow::Result<ExitCode> {
+pub async fn run_trust(
+    config_file: Option<&Path>,
+    command: TrustCommand,
+) -> anyhow::Result<ExitCode> {
     match command {
         TrustCommand::AnchorNew { out, public_out } => {
             if out.exists() {
-                bail!("{} exists; refusing to overwrite a trust anchor key", out.display());
+                bail!(
+                    "{} exists; refusing to overwrite a trust anchor key",
+                    out.display()
+                );
             }
             let key = mhis_cert::SigningKey::generate();
             std::fs::write(&out, key.to_pkcs8_pem()?)?;
             std::fs::write(&public_out, key.verification_key().to_spki_pem()?)?;
-            println!("wrote {} (keep it offline) and {}", out.display(), public_out.display());
+            println!(
+                "wrote {} (keep it offline) and {}",
+                out.display(),
+                public_out.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
-        TrustCommand::Export { anchor_key: key_path, issuer, out, db } => {
+        TrustCommand::Export {
+            anchor_key: key_path,
+            issuer,
+            out,
+            db,
+        } => {
             let state = open(config_file, db).await?;
             let anchor = anchor_key(&key_path)?;
             let list = trust_list(&state, &issuer, state.now())
@@ -224,9 +252,15 @@ pub async fn run_trust(config_file: Option<&Path>, command: TrustCommand) -> any
             println!("wrote {} with {} keys", out.display(), list.keys.len());
             Ok(ExitCode::SUCCESS)
         }
-        TrustCommand::Import { file, anchor, revocations, db } => {
+        TrustCommand::Import {
+            file,
+            anchor,
+            revocations,
+            db,
+        } => {
             let state = open(config_file, db).await?;
-            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let anchor_bytes = std::fs::read(&anchor)?;
             let anchor = match std::str::from_utf8(&anchor_bytes) {
                 Ok(pem) if pem.contains("BEGIN") => mhis_cert::VerificationKey::from_spki_pem(pem)?,
@@ -242,7 +276,13 @@ pub async fn run_trust(config_file: Option<&Path>, command: TrustCommand) -> any
             let issued_at = chrono::DateTime::from_timestamp(issued_at, 0).unwrap_or_default();
             state
                 .store
-                .add_trust_document(kind, &issuer, issued_at, &bytes, &cli_event("trust.import", kind, None))
+                .add_trust_document(
+                    kind,
+                    &issuer,
+                    issued_at,
+                    &bytes,
+                    &cli_event("trust.import", kind, None),
+                )
                 .await?;
             println!("imported the {kind} of {issuer} issued {issued_at}");
             Ok(ExitCode::SUCCESS)
@@ -281,14 +321,23 @@ pub async fn run_revocations(
     command: RevocationsCommand,
 ) -> anyhow::Result<ExitCode> {
     match command {
-        RevocationsCommand::Export { anchor_key: key_path, issuer, out, db } => {
+        RevocationsCommand::Export {
+            anchor_key: key_path,
+            issuer,
+            out,
+            db,
+        } => {
             let state = open(config_file, db).await?;
             let anchor = anchor_key(&key_path)?;
             let list = revocation_list(&state, &issuer, state.now())
                 .await
                 .map_err(|e| anyhow::anyhow!(e.message))?;
             std::fs::write(&out, list.sign(&anchor)?)?;
-            println!("wrote {} with {} revoked certificates", out.display(), list.entries.len());
+            println!(
+                "wrote {} with {} revoked certificates",
+                out.display(),
+                list.entries.len()
+            );
             Ok(ExitCode::SUCCESS)
         }
     }

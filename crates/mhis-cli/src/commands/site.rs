@@ -39,10 +39,21 @@ pub enum SiteCommand {
 /// Runs a site command.
 pub async fn run(config_file: Option<&Path>, command: SiteCommand) -> anyhow::Result<ExitCode> {
     match command {
-        SiteCommand::Add { code, kind, country, name, database_url } => {
+        SiteCommand::Add {
+            code,
+            kind,
+            country,
+            name,
+            database_url,
+        } => {
             let config = super::config(config_file, database_url, None)?;
             let state = super::state(&config).await?;
-            let site = match NewSite::parse(&SiteInput { code, kind, country, name }) {
+            let site = match NewSite::parse(&SiteInput {
+                code,
+                kind,
+                country,
+                name,
+            }) {
                 Ok(site) => site,
                 Err(e) => {
                     eprintln!("error: {}: {}", e.field, e.message);

@@ -77,8 +77,13 @@ async fn visible_certificate(
     user.require(Permission::AssessmentRead)?;
     let certificate = state.store.get_certificate(id).await?;
     user.require_site(certificate.site_id, "certificate")?;
-    user.audit_read(state, "certificate.read", "certificate", Some(certificate.id.clone()))
-        .await?;
+    user.audit_read(
+        state,
+        "certificate.read",
+        "certificate",
+        Some(certificate.id.clone()),
+    )
+    .await?;
     Ok(certificate)
 }
 
@@ -127,7 +132,9 @@ pub async fn qr_svg(
 /// The fonts of printed certificates (DejaVu Sans, which covers Latin and
 /// Cyrillic), read once.
 static FONTS: std::sync::LazyLock<Result<mhis_cert::pdf::CertificateFonts, String>> =
-    std::sync::LazyLock::new(|| mhis_cert::pdf::CertificateFonts::dejavu().map_err(|e| e.to_string()));
+    std::sync::LazyLock::new(|| {
+        mhis_cert::pdf::CertificateFonts::dejavu().map_err(|e| e.to_string())
+    });
 
 /// The certificate as a one-page PDF: the QR code and the claims in
 /// English and the migrant's preferred language.
@@ -157,8 +164,13 @@ pub async fn pdf(
         .map(|l| l.as_str().to_owned())
         .unwrap_or_else(|| "en".into());
     let fonts = FONTS.as_ref().map_err(ApiError::internal)?;
-    let bytes = mhis_cert::pdf::certificate_pdf_with_fonts(&payload, &certificate.qr_text, &language, fonts)
-        .map_err(ApiError::internal)?;
+    let bytes = mhis_cert::pdf::certificate_pdf_with_fonts(
+        &payload,
+        &certificate.qr_text,
+        &language,
+        fonts,
+    )
+    .map_err(ApiError::internal)?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/pdf".to_owned()),
@@ -183,7 +195,12 @@ pub async fn list(
     user.require(Permission::AssessmentRead)?;
     let assessment = visible_assessment(&state, &user, &id).await?;
     let found = state.store.certificates_of(assessment.id).await?;
-    user.audit_read(&state, "certificate.list", "assessment", Some(assessment.id.to_string()))
-        .await?;
+    user.audit_read(
+        &state,
+        "certificate.list",
+        "assessment",
+        Some(assessment.id.to_string()),
+    )
+    .await?;
     Ok(Json(found.into_iter().map(Into::into).collect()))
 }

@@ -294,12 +294,13 @@ async fn page(
     let sections: Vec<SectionView> = SECTIONS
         .into_iter()
         .map(|section| {
-            let defs = || {
-                state
-                    .vocabulary
-                    .iter()
-                    .filter(move |d| d.section == section)
-            };
+            let mut in_section: Vec<&CodeDefinition> = state
+                .vocabulary
+                .iter()
+                .filter(|d| d.section == section)
+                .collect();
+            in_section.sort_by_key(|d| form_order(&d.code));
+            let defs = || in_section.iter().copied();
             let rows = defs()
                 .filter_map(|d| current.get(d.code.as_str()).map(|o| (d, o)))
                 .map(|(d, o)| ResultRow {

@@ -69,4 +69,14 @@ pub fn router() -> Router<AppState> {
         .route("/admin/sites", get(admin::sites).post(admin::create_site))
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/audit", get(admin::audit))
+        .fallback(not_found)
+}
+
+/// Any other path: the "not found" page, in the request's language.
+async fn not_found(headers: axum::http::HeaderMap) -> axum::response::Response {
+    session::PageError {
+        status: axum::http::StatusCode::NOT_FOUND,
+        layout: session::Layout::new(session::request_lang(&headers, None), "/", None),
+    }
+    .into_response()
 }

@@ -222,6 +222,46 @@ pub async fn revocation_list(
     ))
 }
 
+/// Verifies a certificate's QR text as a border officer's device would,
+/// offline: first against this deployment's own site keys and revocations,
+/// then, for a key it does not know, against the trust and revocation lists
+/// imported with `mhis trust import` (checked again against their anchor).
+pub async fn verify_text(
+    state: &AppState,
+    text: &str,
+) -> Result<mhis_cert::Verification, ApiError> {
+    let now = state.now();
+    let own = mhis_cert::Verifier::new(
+        trust_list(state, "local", now).await?,
+        mhis_cert::verify::DEFAULT_MAX_LIST_AGE_SECS,
+    )
+    .with_revocations(revocation_list(state, "local", now).await?);
+    let verdict = own.verify(text, now.timestamp());
+    if verdict.verdict != mhis_cert::Verdict::UnknownKey {
+        return Ok(verdict);
+    }
+    let Some((list, anchor)) = state.store.latest_trust_document("trust_list").await? else {
+        return Ok(verdict);
+    };
+    let Ok(anchor) = mhis_cert::VerificationKey::from_spki_der(&anchor) else {
+        return Ok(verdict);
+    };
+    let revocations = state
+        .store
+        .latest_trust_document("revocations")
+        .await?
+        .map(|(signed, _)| signed);
+    match mhis_cert::Verifier::from_signed(
+        &list,
+        revocations.as_deref(),
+        &[anchor],
+        mhis_cert::verify::DEFAULT_MAX_LIST_AGE_SECS,
+    ) {
+        Ok(imported) => Ok(imported.verify(text, now.timestamp())),
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}
+
 fn conflict(field: &str, message: impl Into<String>) -> ApiError {
     ApiError {
         status: StatusCode::CONFLICT,

@@ -1218,18 +1218,21 @@ impl Store for PgStore {
         issuer: &str,
         issued_at: DateTime<Utc>,
         signed: &[u8],
+        anchor: &[u8],
         audit: &AuditEvent,
     ) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         let now = chrono::Utc::now();
         sqlx::query(
-            "INSERT INTO trust_documents (kind, issuer, issued_at, signed, imported_at) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO trust_documents (kind, issuer, issued_at, signed, imported_at, anchor) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .bind(kind)
         .bind(issuer)
         .bind(issued_at)
         .bind(signed)
         .bind(now)
+        .bind(anchor)
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
@@ -1237,15 +1240,20 @@ impl Store for PgStore {
         tx.commit().await.map_err(db_err)
     }
 
-    async fn latest_trust_document(&self, kind: &str) -> StoreResult<Option<Vec<u8>>> {
+    async fn latest_trust_document(&self, kind: &str) -> StoreResult<Option<(Vec<u8>, Vec<u8>)>> {
         let row = sqlx::query(
-            "SELECT signed FROM trust_documents WHERE kind = $1 ORDER BY issued_at DESC, id DESC LIMIT 1",
+            "SELECT signed, anchor FROM trust_documents WHERE kind = $1 \
+             ORDER BY issued_at DESC, id DESC LIMIT 1",
         )
         .bind(kind)
         .fetch_optional(&self.pool)
         .await
         .map_err(db_err)?;
-        row.map(|r| r.try_get(0).map_err(db_err)).transpose()
+        row.map(|r| {
+            let anchor: Option<Vec<u8>> = r.try_get(1).map_err(db_err)?;
+            Ok((r.try_get(0).map_err(db_err)?, anchor.unwrap_or_default()))
+        })
+        .transpose()
     }
 
     async fn append_audit(&self, event: &AuditEvent, now: DateTime<Utc>) -> StoreResult<()> {

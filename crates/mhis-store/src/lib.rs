@@ -303,17 +303,19 @@ pub trait Store: Send + Sync + 'static {
     /// Every revoked certificate, as (issuing country, certificate id).
     async fn revoked_certificates(&self) -> StoreResult<Vec<(String, String)>>;
     /// Stores a signed trust document (`trust_list` or `revocations`)
-    /// imported by a verifier.
+    /// imported by a verifier, with the anchor key it was checked against.
     async fn add_trust_document(
         &self,
         kind: &str,
         issuer: &str,
         issued_at: DateTime<Utc>,
         signed: &[u8],
+        anchor: &[u8],
         audit: &AuditEvent,
     ) -> StoreResult<()>;
-    /// The most recently issued trust document of a kind.
-    async fn latest_trust_document(&self, kind: &str) -> StoreResult<Option<Vec<u8>>>;
+    /// The most recently issued trust document of a kind: the signed bytes
+    /// and the anchor's public key (SPKI DER).
+    async fn latest_trust_document(&self, kind: &str) -> StoreResult<Option<(Vec<u8>, Vec<u8>)>>;
 
     /// Appends an audit entry on its own (for reads of personal data).
     async fn append_audit(&self, event: &AuditEvent, now: DateTime<Utc>) -> StoreResult<()>;

@@ -721,3 +721,168 @@ async fn administrators_manage_sites_users_and_read_the_trail() {
         assert_eq!(get(&app, &clerk, path).await.status, StatusCode::FORBIDDEN);
     }
 }
+
+/// Issues a certificate for a fresh, finalised, cleared assessment at
+/// `code`, through the same functions the API uses; returns its QR text.
+async fn issued_certificate(app: &TestApp, code: &str) -> String {
+    let site_id = site(app, code).await;
+    let m = migrant(app, &site_id).await;
+    let a = app
+        .post(
+            "/api/v1/assessments",
+            &json!({"migrant_id": m, "site_id": site_id,
+            "purpose": "labour", "destination": "RU", "protocol": "ru-labour"}),
+        )
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.post(&format!("/api/v1/assessments/{a}/observations"), &json!({"observations": [
+        {"code": "hiv.a1", "value": "non_reactive"}, {"code": "syphilis.screen", "value": "non_reactive"},
+        {"code": "cxr", "value": "normal"}, {"code": "leprosy.exam", "value": "no_signs"},
+        {"code": "narcology.drug_test", "value": "negative"}]}))
+        .await
+        .expect(201);
+    app.post(
+        &format!("/api/v1/assessments/{a}/finalise"),
+        &json!({"outcome": "cleared"}),
+    )
+    .await
+    .expect(200);
+    // A key sealed with a test key encryption key; the server verifies
+    // with the public half from the database.
+    let dir = tempfile::tempdir().unwrap();
+    let kek =
+        mhis_server::certificates::KeyEncryptionKey::load(&dir.path().join("kek"), true).unwrap();
+    let mut state = app.state.clone();
+    state.key_encryption = Some(std::sync::Arc::new(kek.clone()));
+    let site = mhis_domain::ids::SiteId(site_id.parse().unwrap());
+    mhis_server::certificates::new_site_key(&state, &kek, site, 30, "test")
+        .await
+        .unwrap();
+    let assessment = state
+        .store
+        .get_assessment(mhis_domain::ids::AssessmentId(a.parse().unwrap()))
+        .await
+        .unwrap();
+    let user = mhis_server::auth::CurrentUser {
+        user: state.store.list_users().await.unwrap().remove(0),
+        origin: None,
+    };
+    mhis_server::certificates::issue(&state, &user, &assessment)
+        .await
+        .unwrap()
+        .qr_text
+}
+
+async fn verify_form(
+    app: &TestApp,
+    client: &reqwest::Client,
+    form: reqwest::multipart::Form,
+) -> Page {
+    page(
+        client
+            .post(format!("{}/verify", app.address))
+            .multipart(form)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn anyone_can_verify_a_certificate_from_its_text_or_a_photo() {
+    let app = app().await;
+    let qr = issued_certificate(&app, "TJ-VER-01").await;
+    let anonymous = browser();
+    let form = get(&app, &anonymous, "/verify").await;
+    assert_eq!(form.status, StatusCode::OK);
+    assert!(form.html.contains("name=\"photo\""));
+
+    let valid = verify_form(
+        &app,
+        &anonymous,
+        reqwest::multipart::Form::new().text("text", qr.clone()),
+    )
+    .await;
+    assert_eq!(valid.status, StatusCode::OK);
+    assert!(
+        valid.html.contains("Valid: the certificate is genuine"),
+        "{}",
+        valid.html
+    );
+    assert!(valid.html.contains("TJ-VER-01"));
+    assert!(
+        !valid.html.contains("non_reactive"),
+        "no results on a certificate"
+    );
+
+    let png = mhis_cert::qr_png(&qr, 4).unwrap();
+    let photo = reqwest::multipart::Part::bytes(png)
+        .file_name("qr.png")
+        .mime_str("image/png")
+        .unwrap();
+    let from_photo = verify_form(
+        &app,
+        &anonymous,
+        reqwest::multipart::Form::new().part("photo", photo),
+    )
+    .await;
+    assert!(
+        from_photo
+            .html
+            .contains("Valid: the certificate is genuine"),
+        "{}",
+        from_photo.html
+    );
+
+    // One character changed: refused, naming why.
+    let i = qr.len() / 2;
+    let swapped = if &qr[i..=i] == "A" { "B" } else { "A" };
+    let forged = format!("{}{swapped}{}", &qr[..i], &qr[i + 1..]);
+    let refused = verify_form(
+        &app,
+        &anonymous,
+        reqwest::multipart::Form::new().text("text", forged),
+    )
+    .await;
+    assert!(
+        refused.html.contains("Forged or altered")
+            || refused.html.contains("Not a readable certificate"),
+        "{}",
+        refused.html
+    );
+    assert!(
+        !refused.html.contains("TJ-VER-01"),
+        "unverified claims are never shown"
+    );
+
+    // Not an image; nothing at all.
+    let text_file = reqwest::multipart::Part::bytes(b"hello".to_vec()).file_name("qr.txt");
+    let wrong = verify_form(
+        &app,
+        &anonymous,
+        reqwest::multipart::Form::new().part("photo", text_file),
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.html.contains("Only PNG and JPEG"));
+    let empty = verify_form(
+        &app,
+        &anonymous,
+        reqwest::multipart::Form::new().text("text", ""),
+    )
+    .await;
+    assert!(
+        empty
+            .html
+            .contains("Paste the QR code text or choose a photo")
+    );
+
+    // In Russian for a Russian-speaking officer.
+    let ru = browser_in("ru");
+    let valid_ru = verify_form(&app, &ru, reqwest::multipart::Form::new().text("text", qr)).await;
+    assert!(valid_ru.html.contains("Действителен"), "{}", valid_ru.html);
+}

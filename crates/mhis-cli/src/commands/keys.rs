@@ -266,6 +266,7 @@ pub async fn run_trust(
                 Ok(pem) if pem.contains("BEGIN") => mhis_cert::VerificationKey::from_spki_pem(pem)?,
                 _ => mhis_cert::VerificationKey::from_spki_der(&anchor_bytes)?,
             };
+            let anchor_der = anchor.to_spki_der()?;
             let (kind, issuer, issued_at) = if revocations {
                 let list = mhis_cert::RevocationList::verify(&bytes, &[anchor])?;
                 ("revocations", list.issuer, list.issued_at)
@@ -281,6 +282,7 @@ pub async fn run_trust(
                     &issuer,
                     issued_at,
                     &bytes,
+                    &anchor_der,
                     &cli_event("trust.import", kind, None),
                 )
                 .await?;

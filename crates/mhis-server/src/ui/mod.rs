@@ -13,7 +13,8 @@
 //! - [`forms`] — labelled fields and validation messages;
 //! - [`pages`] — login, logout, language, search, registration, migrant;
 //! - [`assessment`] — the assessment page and the protocol decision;
-//! - [`admin`] — sites, users and the audit trail.
+//! - [`admin`] — sites, users and the audit trail;
+//! - [`verify`] — the public certificate verifier.
 
 pub mod admin;
 pub mod assessment;
@@ -21,6 +22,7 @@ pub mod forms;
 pub mod i18n;
 pub mod pages;
 pub mod session;
+pub mod verify;
 
 use crate::state::AppState;
 use axum::Router;
@@ -69,6 +71,14 @@ pub fn router() -> Router<AppState> {
         .route("/admin/sites", get(admin::sites).post(admin::create_site))
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/audit", get(admin::audit))
+        .route(
+            "/verify",
+            get(verify::form)
+                .post(verify::verify)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    verify::MAX_PHOTO_BYTES,
+                )),
+        )
         .fallback(not_found)
 }
 

@@ -109,6 +109,8 @@ struct VocabularyFile {
 pub struct Vocabulary {
     version: String,
     codes: BTreeMap<String, CodeDefinition>,
+    /// Codes in file order: the order forms ask them in.
+    order: Vec<String>,
 }
 
 /// Why a vocabulary file was refused.
@@ -130,6 +132,7 @@ impl Vocabulary {
         let file: VocabularyFile =
             toml::from_str(text).map_err(|e| VocabularyError(e.to_string()))?;
         let mut codes = BTreeMap::new();
+        let mut order = Vec::with_capacity(file.codes.len());
         for def in file.codes {
             let bad = |m: &str| VocabularyError(format!("code '{}': {m}", def.code));
             match &def.value_type {
@@ -148,10 +151,12 @@ impl Vocabulary {
             if codes.insert(def.code.clone(), def.clone()).is_some() {
                 return Err(bad("defined twice"));
             }
+            order.push(def.code.clone());
         }
         Ok(Self {
             version: file.version,
             codes,
+            order,
         })
     }
 
@@ -172,9 +177,10 @@ impl Vocabulary {
         })
     }
 
-    /// Every definition, ordered by code.
+    /// Every definition, in the order of the file (the order forms ask
+    /// them in: symptoms before history, smear 1 before smear 2).
     pub fn iter(&self) -> impl Iterator<Item = &CodeDefinition> {
-        self.codes.values()
+        self.order.iter().filter_map(|code| self.codes.get(code))
     }
 }
 

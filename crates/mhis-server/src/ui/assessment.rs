@@ -246,17 +246,6 @@ async fn load(state: &AppState, u: &PageUser, id: &str) -> Result<Loaded, PageEr
     })
 }
 
-/// Where a code stands in the form: its place in the built-in vocabulary
-/// file, which lists each section's codes in the order they are asked
-/// (symptoms before history, smear 1 before smear 2); codes of a vocabulary
-/// loaded at run time that the file lacks come last, by code.
-fn form_order(code: &str) -> (usize, &str) {
-    let place = mhis_domain::vocabulary::BUILT_IN
-        .find(&format!("code = \"{code}\""))
-        .unwrap_or(usize::MAX);
-    (place, code)
-}
-
 fn may_record(u: &PageUser, section: Section) -> bool {
     u.user().can(permission_to_record(section))
 }
@@ -294,12 +283,11 @@ async fn page(
     let sections: Vec<SectionView> = SECTIONS
         .into_iter()
         .map(|section| {
-            let mut in_section: Vec<&CodeDefinition> = state
+            let in_section: Vec<&CodeDefinition> = state
                 .vocabulary
                 .iter()
                 .filter(|d| d.section == section)
                 .collect();
-            in_section.sort_by_key(|d| form_order(&d.code));
             let defs = || in_section.iter().copied();
             let rows = defs()
                 .filter_map(|d| current.get(d.code.as_str()).map(|o| (d, o)))

@@ -303,3 +303,24 @@ cert-outcome = Outcome
 cert-valid-until = Valid until
 cert-site = Issued by
 nav-verify = Verify a certificate
+
+## Physician sign-off and certificates
+signoff-title = Physician sign-off
+signoff-outcome-label = Final outcome
+signoff-reason-label = Reason
+signoff-reason-hint = Required when the outcome is more severe than the protocol’s.
+signoff-submit = Finalise
+signoff-final = Final outcome
+signoff-engine = Protocol outcome
+signoff-by = Finalised by
+signoff-reason = Reason
+signoff-needs-reason = Give a reason: the outcome is more severe than the protocol’s, or the assessment is amended.
+signoff-too-low = The final outcome may not be less severe than the protocol’s.
+signoff-pending = Results are still due: only “not cleared” can be given before they are in.
+signoff-already = The assessment is already finalised.
+amend-reason-label = Reason for re-opening (amendment)
+amend-submit = Re-open (amend)
+cert-title = Certificates
+cert-none = No certificate issued.
+cert-issue = Issue certificate
+cert-revoked = revoked

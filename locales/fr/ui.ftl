@@ -303,3 +303,24 @@ cert-outcome = Conclusion
 cert-valid-until = Valable jusqu’au
 cert-site = Délivré par
 nav-verify = Vérifier un certificat
+
+## Physician sign-off and certificates
+signoff-title = Validation par le médecin
+signoff-outcome-label = Conclusion finale
+signoff-reason-label = Motif
+signoff-reason-hint = Obligatoire si la conclusion est plus sévère que celle du protocole.
+signoff-submit = Valider
+signoff-final = Conclusion finale
+signoff-engine = Conclusion du protocole
+signoff-by = Validé par
+signoff-reason = Motif
+signoff-needs-reason = Indiquez un motif : la conclusion est plus sévère que celle du protocole, ou l’examen est modifié.
+signoff-too-low = La conclusion finale ne peut pas être moins sévère que celle du protocole.
+signoff-pending = Des résultats sont encore attendus : seule la conclusion « inapte » peut être donnée avant.
+signoff-already = L’examen est déjà validé.
+amend-reason-label = Motif de la réouverture (modification)
+amend-submit = Rouvrir (modifier)
+cert-title = Certificats
+cert-none = Aucun certificat délivré.
+cert-issue = Délivrer le certificat
+cert-revoked = révoqué

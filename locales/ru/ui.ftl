@@ -303,3 +303,24 @@ cert-outcome = Заключение
 cert-valid-until = Действителен до
 cert-site = Выдан
 nav-verify = Проверить сертификат
+
+## Physician sign-off and certificates
+signoff-title = Заключение врача
+signoff-outcome-label = Итоговое заключение
+signoff-reason-label = Обоснование
+signoff-reason-hint = Обязательно, если заключение строже, чем по протоколу.
+signoff-submit = Утвердить
+signoff-final = Итоговое заключение
+signoff-engine = Заключение по протоколу
+signoff-by = Утвердил
+signoff-reason = Обоснование
+signoff-needs-reason = Укажите обоснование: заключение строже, чем по протоколу, или обследование изменяется.
+signoff-too-low = Итоговое заключение не может быть мягче, чем по протоколу.
+signoff-pending = Ещё нужны результаты: до их получения можно дать только заключение «не допущен».
+signoff-already = Обследование уже утверждено.
+amend-reason-label = Причина повторного открытия (изменения)
+amend-submit = Открыть повторно (изменить)
+cert-title = Сертификаты
+cert-none = Сертификат не выдан.
+cert-issue = Выдать сертификат
+cert-revoked = отозван

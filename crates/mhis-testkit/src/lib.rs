@@ -277,7 +277,11 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     let store = storage::open_migrated(&database_url, vocabulary.clone())
         .await
         .expect("open store");
-    let state = AppState::new(store, vocabulary);
+    let mut state = AppState::new(store, vocabulary);
+    // A key encryption key of the test's own, so certificates can be issued.
+    let kek = mhis_server::certificates::KeyEncryptionKey::load(&dir.path().join("kek"), true)
+        .expect("key encryption key");
+    state.key_encryption = Some(Arc::new(kek));
     let server_state = state.clone();
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = format!("http://{}", listener.local_addr().expect("addr"));

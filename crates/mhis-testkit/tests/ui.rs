@@ -886,3 +886,103 @@ async fn anyone_can_verify_a_certificate_from_its_text_or_a_photo() {
     let valid_ru = verify_form(&app, &ru, reqwest::multipart::Form::new().text("text", qr)).await;
     assert!(valid_ru.html.contains("Действителен"), "{}", valid_ru.html);
 }
+
+#[tokio::test]
+async fn a_physician_finalises_and_issues_a_certificate_from_the_page() {
+    let app = app().await;
+    let site_id = site(&app, "TJ-FIN-01").await;
+    account(&app, "dr-nazarova", "clinician", &["TJ-FIN-01"], None).await;
+    let m = migrant(&app, &site_id).await;
+    let a = app
+        .post(
+            "/api/v1/assessments",
+            &json!({"migrant_id": m, "site_id": site_id,
+            "purpose": "labour", "destination": "RU", "protocol": "ru-labour"}),
+        )
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.post(&format!("/api/v1/assessments/{a}/observations"), &json!({"observations": [
+        {"code": "hiv.a1", "value": "non_reactive"}, {"code": "syphilis.screen", "value": "non_reactive"},
+        {"code": "cxr", "value": "normal"}, {"code": "leprosy.exam", "value": "no_signs"},
+        {"code": "narcology.drug_test", "value": "negative"}]}))
+        .await
+        .expect(201);
+    let kek = app.state.key_encryption.clone().unwrap();
+    let site = mhis_domain::ids::SiteId(site_id.parse().unwrap());
+    mhis_server::certificates::new_site_key(&app.state, &kek, site, 30, "test")
+        .await
+        .unwrap();
+
+    let client = browser();
+    login(&app, &client, "dr-nazarova").await;
+    let path = format!("/assessments/{a}");
+    let shown = get(&app, &client, &path).await;
+    assert!(shown.html.contains("Physician sign-off"), "{}", shown.html);
+    let token = csrf(&shown.html);
+
+    // Raising the outcome without a reason is refused on the page.
+    let refused = post(
+        &app,
+        &client,
+        &format!("{path}/finalise"),
+        &[("csrf", &token), ("outcome", "not_cleared"), ("reason", "")],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.html.contains("Give a reason"), "{}", refused.html);
+
+    let done = post(
+        &app,
+        &client,
+        &format!("{path}/finalise"),
+        &[("csrf", &token), ("outcome", "cleared"), ("reason", "")],
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert!(done.html.contains("Protocol outcome"), "{}", done.html);
+    assert!(done.html.contains("Issue certificate"));
+
+    let issued = post(
+        &app,
+        &client,
+        &format!("{path}/certificates"),
+        &[("csrf", &token)],
+    )
+    .await;
+    assert_eq!(issued.status, StatusCode::OK);
+    let link = issued
+        .html
+        .split("href=\"/certificates/")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a certificate link")
+        .to_owned();
+    let pdf = client
+        .get(format!("{}/certificates/{link}", app.address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pdf.headers()["content-type"], "application/pdf");
+    assert!(pdf.bytes().await.unwrap().starts_with(b"%PDF-"));
+
+    // Amending needs a reason, then re-opens the assessment.
+    let refused = post(
+        &app,
+        &client,
+        &format!("{path}/amend"),
+        &[("csrf", &token), ("reason", " ")],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let reopened = post(
+        &app,
+        &client,
+        &format!("{path}/amend"),
+        &[("csrf", &token), ("reason", "late hepatitis result")],
+    )
+    .await;
+    assert!(reopened.html.contains("Finalise"), "{}", reopened.html);
+}

@@ -69,7 +69,7 @@ pub async fn issue(
 }
 
 /// The certificate with this id, if its site is in the user's scope.
-async fn visible_certificate(
+pub async fn visible_certificate(
     state: &AppState,
     user: &CurrentUser,
     id: &str,
@@ -148,29 +148,7 @@ pub async fn pdf(
     Path(id): Path<String>,
 ) -> ApiResult<impl IntoResponse> {
     let certificate = visible_certificate(&state, &user, &id).await?;
-    let payload: mhis_cert::HealthClearance =
-        serde_json::from_str(&certificate.payload).map_err(ApiError::internal)?;
-    let migrant = state
-        .store
-        .get_assessment(certificate.assessment_id)
-        .await
-        .map(|a| a.migrant_id)?;
-    let language = state
-        .store
-        .get_migrant(migrant)
-        .await?
-        .details
-        .preferred_language
-        .map(|l| l.as_str().to_owned())
-        .unwrap_or_else(|| "en".into());
-    let fonts = FONTS.as_ref().map_err(ApiError::internal)?;
-    let bytes = mhis_cert::pdf::certificate_pdf_with_fonts(
-        &payload,
-        &certificate.qr_text,
-        &language,
-        fonts,
-    )
-    .map_err(ApiError::internal)?;
+    let bytes = render_pdf(&state, &certificate).await?;
     Ok((
         [
             (header::CONTENT_TYPE, "application/pdf".to_owned()),
@@ -181,6 +159,28 @@ pub async fn pdf(
         ],
         bytes,
     ))
+}
+
+/// Renders a certificate as its one-page PDF, in English and the
+/// migrant's preferred language.
+pub async fn render_pdf(state: &AppState, certificate: &StoredCertificate) -> ApiResult<Vec<u8>> {
+    let payload: mhis_cert::HealthClearance =
+        serde_json::from_str(&certificate.payload).map_err(ApiError::internal)?;
+    let assessment = state
+        .store
+        .get_assessment(certificate.assessment_id)
+        .await?;
+    let language = state
+        .store
+        .get_migrant(assessment.migrant_id)
+        .await?
+        .details
+        .preferred_language
+        .map(|l| l.as_str().to_owned())
+        .unwrap_or_else(|| "en".into());
+    let fonts = FONTS.as_ref().map_err(ApiError::internal)?;
+    mhis_cert::pdf::certificate_pdf_with_fonts(&payload, &certificate.qr_text, &language, fonts)
+        .map_err(ApiError::internal)
 }
 
 /// The certificates of an assessment, newest first.

@@ -95,6 +95,36 @@ struct AssessmentPage {
     referrals: Vec<String>,
     reasons: Vec<ReasonView>,
     valid_until: Option<String>,
+    signoff: SignoffView,
+    id: String,
+}
+
+/// The physician's sign-off and the certificates, as shown.
+pub struct SignoffView {
+    /// The user may finalise (and the assessment is not finalised).
+    pub can_finalise: bool,
+    /// The user may amend (and the assessment is finalised).
+    pub can_amend: bool,
+    /// Final outcome options: (wire name, label, selected).
+    pub outcomes: Vec<(String, String, bool)>,
+    /// The sign-off, once finalised: (label, value) pairs.
+    pub finalised: Vec<(String, String)>,
+    /// A refusal to show next to the sign-off form.
+    pub error: Option<String>,
+    /// The user may issue a certificate now.
+    pub can_issue: bool,
+    /// Issued certificates.
+    pub certificates: Vec<CertificateRow>,
+}
+
+/// An issued certificate, as listed.
+pub struct CertificateRow {
+    /// Its id.
+    pub id: String,
+    /// Last day of validity.
+    pub valid_until: String,
+    /// Whether it was revoked.
+    pub revoked: bool,
 }
 
 /// A number in the language's form (decimal comma in Russian and French).
@@ -257,6 +287,7 @@ async fn page(
     form: &[(String, String)],
     errors: Errors,
     message: Option<String>,
+    signoff_error: Option<String>,
 ) -> Result<Response, PageError> {
     let t = u.layout.t;
     let Loaded {
@@ -404,7 +435,17 @@ async fn page(
             t.t(&format!("status-{}", a.status.as_str())),
         ),
     ];
-    let status = if errors.is_empty() && message.is_none() {
+    let refused = signoff_error.is_some();
+    let signoff = signoff_view(
+        state,
+        &u,
+        &a,
+        decision.as_ref().map(|d| d.outcome),
+        signoff_error,
+    )
+    .await
+    .or_page(&u.layout)?;
+    let status = if errors.is_empty() && message.is_none() && !refused {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -427,6 +468,8 @@ async fn page(
             referrals,
             reasons,
             valid_until,
+            signoff,
+            id: a.id.to_string(),
         },
     ))
 }
@@ -438,7 +481,7 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let loaded = load(&state, &u, &id).await?;
-    page(&state, u, loaded, &[], Errors::default(), None).await
+    page(&state, u, loaded, &[], Errors::default(), None, None).await
 }
 
 /// `POST /assessments/{id}`: records the filled-in results, all or none,
@@ -490,18 +533,18 @@ pub async fn record(
         }
     }
     if !errors.is_empty() {
-        return page(&state, u, loaded, &form, errors, None).await;
+        return page(&state, u, loaded, &form, errors, None, None).await;
     }
     if inputs.is_empty() {
         let message = Some(t.t("record-nothing"));
-        return page(&state, u, loaded, &form, errors, message).await;
+        return page(&state, u, loaded, &form, errors, message, None).await;
     }
     let now = state.now();
     let batch = match NewObservation::parse_batch(&state.vocabulary, &inputs, now) {
         Ok(batch) => batch,
         Err(_) => {
             let message = Some(t.t("error-bad-request-text"));
-            return page(&state, u, loaded, &form, errors, message).await;
+            return page(&state, u, loaded, &form, errors, message, None).await;
         }
     };
     let id = loaded.assessment.id;
@@ -517,8 +560,205 @@ pub async fn record(
         Err(mhis_store::StoreError::Conflict { .. }) => {
             let loaded = load(&state, &u, &id.to_string()).await?;
             let message = Some(t.t("record-conflict"));
-            page(&state, u, loaded, &form, errors, message).await
+            page(&state, u, loaded, &form, errors, message, None).await
         }
         Err(e) => Err(e).or_page(&u.layout),
     }
+}
+
+/// The sign-off panel: who finalised with what, the forms to finalise or
+/// amend, and the certificates.
+async fn signoff_view(
+    state: &AppState,
+    u: &PageUser,
+    a: &Assessment,
+    engine: Option<mhis_domain::protocol::Outcome>,
+    error: Option<String>,
+) -> Result<SignoffView, crate::error::ApiError> {
+    let t = u.layout.t;
+    let may = u.user().can(Permission::Finalise);
+    let finalised = a.status == mhis_domain::assessment::AssessmentStatus::Finalised;
+    let suggested = engine
+        .filter(|o| *o != mhis_domain::protocol::Outcome::Pending)
+        .map(|o| o.as_str());
+    let outcomes = ["cleared", "cleared_with_follow_up", "not_cleared"]
+        .into_iter()
+        .map(|o| {
+            (
+                o.to_owned(),
+                t.t(&format!("outcome-{o}")),
+                Some(o) == suggested,
+            )
+        })
+        .collect();
+    let mut shown = Vec::new();
+    if finalised {
+        if let Some(o) = &a.final_outcome {
+            shown.push((t.t("signoff-final"), t.t(&format!("outcome-{o}"))));
+        }
+        if let Some(o) = &a.engine_outcome {
+            shown.push((t.t("signoff-engine"), t.t(&format!("outcome-{o}"))));
+        }
+        if let Some(by) = &a.finalised_by {
+            let at = a.finalised_at.map(|at| t.date_time(at)).unwrap_or_default();
+            shown.push((t.t("signoff-by"), format!("{by}, {at}")));
+        }
+        if let Some(reason) = &a.final_reason {
+            shown.push((t.t("signoff-reason"), reason.clone()));
+        }
+    }
+    let certificates: Vec<CertificateRow> = state
+        .store
+        .certificates_of(a.id)
+        .await?
+        .into_iter()
+        .map(|c| CertificateRow {
+            valid_until: t.date(c.valid_until),
+            revoked: c.revoked_at.is_some(),
+            id: c.id,
+        })
+        .collect();
+    let cleared = matches!(
+        a.final_outcome.as_deref(),
+        Some("cleared" | "cleared_with_follow_up")
+    );
+    Ok(SignoffView {
+        can_finalise: may && !finalised,
+        can_amend: may && finalised,
+        outcomes,
+        finalised: shown,
+        error,
+        can_issue: may && finalised && cleared,
+        certificates,
+    })
+}
+
+/// `POST /assessments/{id}/finalise`: the physician's outcome, never less
+/// severe than the protocol's; raising it needs a reason.
+pub async fn finalise(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(id): Path<String>,
+    Form(form): FormPairs,
+) -> Result<Response, PageError> {
+    u.check_csrf(crate::ui::forms::value(&form, "csrf"))?;
+    u.require(Permission::Finalise)?;
+    let loaded = load(&state, &u, &id).await?;
+    let t = u.layout.t;
+    let input = mhis_domain::finalisation::FinaliseInput {
+        outcome: crate::ui::forms::value(&form, "outcome").to_owned(),
+        reason: Some(crate::ui::forms::value(&form, "reason").to_owned()),
+    };
+    let refuse = |key: &str| Some(t.t(key));
+    let decision = crate::api::assessments::decide(&state, &loaded.assessment)
+        .await
+        .or_page(&u.layout)?;
+    let engine = decision["outcome"]
+        .as_str()
+        .and_then(mhis_domain::protocol::Outcome::parse)
+        .unwrap_or(mhis_domain::protocol::Outcome::Pending);
+    let finalisation = match mhis_domain::finalisation::Finalisation::parse(engine, &input) {
+        Ok(f) => f,
+        Err(e) => {
+            let key = if e.field == "reason" {
+                "signoff-needs-reason"
+            } else if engine == mhis_domain::protocol::Outcome::Pending {
+                "signoff-pending"
+            } else {
+                "signoff-too-low"
+            };
+            return page(&state, u, loaded, &[], Errors::default(), None, refuse(key)).await;
+        }
+    };
+    let a = loaded.assessment.id;
+    let audit = u
+        .current
+        .event("assessment.finalise", "assessment", Some(a.to_string()));
+    match state
+        .store
+        .finalise_assessment(a, &finalisation, &u.user().username, state.now(), &audit)
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!("/assessments/{a}"))),
+        Err(mhis_store::StoreError::Conflict { .. }) => {
+            let loaded = load(&state, &u, &id).await?;
+            page(
+                &state,
+                u,
+                loaded,
+                &[],
+                Errors::default(),
+                None,
+                refuse("signoff-already"),
+            )
+            .await
+        }
+        Err(e) => Err(e).or_page(&u.layout),
+    }
+}
+
+/// `POST /assessments/{id}/amend`: re-opens a finalised assessment, with a
+/// reason; audited.
+pub async fn amend(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(id): Path<String>,
+    Form(form): FormPairs,
+) -> Result<Response, PageError> {
+    u.check_csrf(crate::ui::forms::value(&form, "csrf"))?;
+    u.require(Permission::Finalise)?;
+    let loaded = load(&state, &u, &id).await?;
+    let reason = crate::ui::forms::value(&form, "reason").trim().to_owned();
+    if reason.is_empty() {
+        let message = Some(u.layout.t.t("signoff-needs-reason"));
+        return page(&state, u, loaded, &[], Errors::default(), None, message).await;
+    }
+    let a = loaded.assessment.id;
+    let audit = u
+        .current
+        .event("assessment.amend", "assessment", Some(a.to_string()));
+    state
+        .store
+        .amend_assessment(a, &reason, &u.user().username, state.now(), &audit)
+        .await
+        .or_page(&u.layout)?;
+    Ok(see_other(&format!("/assessments/{a}")))
+}
+
+/// `POST /assessments/{id}/certificates`: issues a certificate.
+pub async fn issue_certificate(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(id): Path<String>,
+    Form(form): FormPairs,
+) -> Result<Response, PageError> {
+    u.check_csrf(crate::ui::forms::value(&form, "csrf"))?;
+    u.require(Permission::Finalise)?;
+    let loaded = load(&state, &u, &id).await?;
+    match crate::certificates::issue(&state, &u.current, &loaded.assessment).await {
+        Ok(_) => Ok(see_other(&format!("/assessments/{}", loaded.assessment.id))),
+        Err(e) if e.status == StatusCode::CONFLICT => {
+            let message = Some(e.message);
+            page(&state, u, loaded, &[], Errors::default(), None, message).await
+        }
+        Err(e) => Err(e).or_page(&u.layout),
+    }
+}
+
+/// `GET /certificates/{id}/certificate.pdf`: the printable certificate.
+pub async fn certificate_pdf(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(id): Path<String>,
+) -> Result<Response, PageError> {
+    let certificate = crate::api::certificates::visible_certificate(&state, &u.current, &id)
+        .await
+        .or_page(&u.layout)?;
+    let bytes = crate::api::certificates::render_pdf(&state, &certificate)
+        .await
+        .or_page(&u.layout)?;
+    Ok(axum::response::IntoResponse::into_response((
+        [(axum::http::header::CONTENT_TYPE, "application/pdf")],
+        bytes,
+    )))
 }

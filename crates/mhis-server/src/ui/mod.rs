@@ -68,6 +68,16 @@ pub fn router() -> Router<AppState> {
             "/assessments/{id}",
             get(assessment::show).post(assessment::record),
         )
+        .route("/assessments/{id}/finalise", post(assessment::finalise))
+        .route("/assessments/{id}/amend", post(assessment::amend))
+        .route(
+            "/assessments/{id}/certificates",
+            post(assessment::issue_certificate),
+        )
+        .route(
+            "/certificates/{id}/certificate.pdf",
+            get(assessment::certificate_pdf),
+        )
         .route("/admin/sites", get(admin::sites).post(admin::create_site))
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/audit", get(admin::audit))

@@ -197,3 +197,24 @@ async fn an_inserted_entry_is_named() {
         (1, "audit trail broken: entry 3 was inserted\n".into())
     );
 }
+
+#[test]
+fn a_revoked_token_is_listed_as_revoked_and_revoking_twice_is_refused() {
+    let db = trail();
+    let list = stdout(&mhis(&db, &["token", "list", "--user", "amina"]));
+    let id = list.split('\t').next().unwrap().to_owned();
+    assert!(list.contains("active"), "{list}");
+    let out = mhis(&db, &["token", "revoke", &id]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout(&mhis(&db, &["token", "list", "--user", "amina"])).contains("revoked"));
+    assert_eq!(mhis(&db, &["token", "revoke", &id]).status.code(), Some(2));
+    assert_eq!(
+        mhis(&db, &["token", "revoke", "nonsense"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(verify(&db).0, 0);
+}

@@ -1011,6 +1011,27 @@ impl Store for SqliteStore {
         Ok(Some((token, user)))
     }
 
+    async fn list_tokens(&self, user: UserId) -> StoreResult<Vec<ApiToken>> {
+        sqlx::query(
+            "SELECT id, user_id, name, created_at, revoked_at FROM api_tokens WHERE user_id = ? ORDER BY created_at DESC",
+        )
+        .bind(user.0)
+        .fetch_all(&self.readers)
+        .await
+        .map_err(db_err)?
+        .iter()
+        .map(|row| {
+            Ok(ApiToken {
+                id: TokenId(row.try_get("id").map_err(db_err)?),
+                user_id: UserId(row.try_get("user_id").map_err(db_err)?),
+                name: row.try_get("name").map_err(db_err)?,
+                created_at: row.try_get("created_at").map_err(db_err)?,
+                revoked_at: row.try_get("revoked_at").map_err(db_err)?,
+            })
+        })
+        .collect()
+    }
+
     async fn revoke_token(
         &self,
         id: TokenId,

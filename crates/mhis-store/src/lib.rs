@@ -255,6 +255,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
     /// The live (unrevoked) token with this hash, and its user.
     async fn find_token(&self, token_hash: &str) -> StoreResult<Option<(ApiToken, User)>>;
+    /// The tokens of a user, newest first, revoked ones included.
+    async fn list_tokens(&self, user: UserId) -> StoreResult<Vec<ApiToken>>;
     /// Revokes a token.
     async fn revoke_token(
         &self,

@@ -1065,3 +1065,21 @@ story!(
         assert!(on_this.contains(&"assessment.amend"), "{on_this:?}");
     }
 );
+
+story!(
+    a_revoked_token_is_refused_at_once,
+    |app: TestApp| async move {
+        let registrar = app.client_for("registrar", &[]).await;
+        registrar.get("/api/v1/sites").await.expect(200);
+        let hash = mhis_server::auth::token_hash(registrar.token.as_deref().unwrap());
+        let (token, _) = app.state.store.find_token(&hash).await.unwrap().unwrap();
+        let audit =
+            mhis_domain::audit::AuditEvent::new("test", "token.revoke", "token", None, None);
+        app.state
+            .store
+            .revoke_token(token.id, chrono::Utc::now(), &audit)
+            .await
+            .unwrap();
+        registrar.get("/api/v1/sites").await.expect_error(401, None);
+    }
+);

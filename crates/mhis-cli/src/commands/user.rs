@@ -65,6 +65,21 @@ pub enum TokenCommand {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// List a user's tokens (ids and labels; the secrets are never stored).
+    List {
+        /// The user's login name.
+        #[arg(long)]
+        user: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Revoke a token by its id; requests with it are refused at once.
+    Revoke {
+        /// The token's id (from `mhis token list`).
+        id: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 fn read_password() -> anyhow::Result<String> {
@@ -144,6 +159,46 @@ pub async fn run_token(
                 .map_err(|e| anyhow::anyhow!(e.message))?;
             println!("{token}");
             Ok(ExitCode::SUCCESS)
+        }
+        TokenCommand::List { user, db } => {
+            let config = super::config(config_file, db.database_url, None)?;
+            let state = super::state(&config).await?;
+            let Some(login) = state.store.find_user_login(&user).await? else {
+                bail!("no user is called '{user}'");
+            };
+            for token in state.store.list_tokens(login.user.id).await? {
+                let status = match token.revoked_at {
+                    Some(at) => format!("revoked {}", at.format("%Y-%m-%d %H:%M")),
+                    None => "active".into(),
+                };
+                println!(
+                    "{}\t{}\t{}\t{status}",
+                    token.id,
+                    token.name,
+                    token.created_at.format("%Y-%m-%d %H:%M")
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        TokenCommand::Revoke { id, db } => {
+            let config = super::config(config_file, db.database_url, None)?;
+            let state = super::state(&config).await?;
+            let Ok(token) = id.parse::<mhis_domain::ids::TokenId>() else {
+                eprintln!("error: id: '{id}' is not a token id");
+                return Ok(ExitCode::from(2));
+            };
+            let audit =
+                mhis_domain::audit::AuditEvent::new("cli", "token.revoke", "token", None, None);
+            match state.store.revoke_token(token, state.now(), &audit).await {
+                Ok(()) => {
+                    println!("revoked {id}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    Ok(ExitCode::from(2))
+                }
+            }
         }
     }
 }

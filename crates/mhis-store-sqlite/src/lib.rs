@@ -333,38 +333,16 @@ impl Store for SqliteStore {
         query: &MigrantQuery,
         page: PageRequest,
     ) -> StoreResult<Page<Migrant>> {
-        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM migrants WHERE 1 = 1");
-        push_migrant_filter(&mut count, query);
-        let total: i64 = count
-            .build()
-            .fetch_one(&self.readers)
-            .await
-            .map_err(db_err)?
-            .try_get(0)
-            .map_err(db_err)?;
-        let mut select = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT {MIGRANT_COLUMNS} FROM migrants WHERE 1 = 1"
-        ));
-        push_migrant_filter(&mut select, query);
-        select
-            .push(" ORDER BY id DESC LIMIT ")
-            .push_bind(i64::from(page.per_page()))
-            .push(" OFFSET ")
-            .push_bind(page.offset() as i64);
-        let rows = select
-            .build()
-            .fetch_all(&self.readers)
-            .await
-            .map_err(db_err)?;
-        Ok(Page {
-            items: rows
-                .iter()
-                .map(migrant_from_row)
-                .collect::<StoreResult<_>>()?,
-            page: page.page(),
-            per_page: page.per_page(),
-            total: total as u64,
-        })
+        paged(
+            &self.readers,
+            MIGRANT_COLUMNS,
+            "migrants",
+            "id DESC",
+            |qb| push_migrant_filter(qb, query),
+            page,
+            migrant_from_row,
+        )
+        .await
     }
 
     async fn find_duplicates(
@@ -505,38 +483,16 @@ impl Store for SqliteStore {
                 qb.push(" AND status = ").push_bind(s.as_str());
             }
         };
-        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM assessments WHERE 1 = 1");
-        push_filter(&mut count);
-        let total: i64 = count
-            .build()
-            .fetch_one(&self.readers)
-            .await
-            .map_err(db_err)?
-            .try_get(0)
-            .map_err(db_err)?;
-        let mut select = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT {ASSESSMENT_COLUMNS} FROM assessments WHERE 1 = 1"
-        ));
-        push_filter(&mut select);
-        select
-            .push(" ORDER BY id DESC LIMIT ")
-            .push_bind(i64::from(page.per_page()))
-            .push(" OFFSET ")
-            .push_bind(page.offset() as i64);
-        let rows = select
-            .build()
-            .fetch_all(&self.readers)
-            .await
-            .map_err(db_err)?;
-        Ok(Page {
-            items: rows
-                .iter()
-                .map(assessment_from_row)
-                .collect::<StoreResult<_>>()?,
-            page: page.page(),
-            per_page: page.per_page(),
-            total: total as u64,
-        })
+        paged(
+            &self.readers,
+            ASSESSMENT_COLUMNS,
+            "assessments",
+            "id DESC",
+            push_filter,
+            page,
+            assessment_from_row,
+        )
+        .await
     }
 
     async fn finalise_assessment(
@@ -1322,38 +1278,16 @@ impl Store for SqliteStore {
                 qb.push(" AND entity_id = ").push_bind(id.clone());
             }
         };
-        let mut count = QueryBuilder::<Sqlite>::new("SELECT COUNT(*) FROM audit_log WHERE 1 = 1");
-        push_filter(&mut count);
-        let total: i64 = count
-            .build()
-            .fetch_one(&self.readers)
-            .await
-            .map_err(db_err)?
-            .try_get(0)
-            .map_err(db_err)?;
-        let mut select = QueryBuilder::<Sqlite>::new(format!(
-            "SELECT {AUDIT_COLUMNS} FROM audit_log WHERE 1 = 1"
-        ));
-        push_filter(&mut select);
-        select
-            .push(" ORDER BY seq DESC LIMIT ")
-            .push_bind(i64::from(page.per_page()))
-            .push(" OFFSET ")
-            .push_bind(page.offset() as i64);
-        let rows = select
-            .build()
-            .fetch_all(&self.readers)
-            .await
-            .map_err(db_err)?;
-        Ok(Page {
-            items: rows
-                .iter()
-                .map(audit_from_row)
-                .collect::<StoreResult<_>>()?,
-            page: page.page(),
-            per_page: page.per_page(),
-            total: total as u64,
-        })
+        paged(
+            &self.readers,
+            AUDIT_COLUMNS,
+            "audit_log",
+            "seq DESC",
+            push_filter,
+            page,
+            audit_from_row,
+        )
+        .await
     }
 
     async fn audit_chain(&self) -> StoreResult<Vec<AuditEntry>> {
@@ -1367,6 +1301,44 @@ impl Store for SqliteStore {
         .map(audit_from_row)
         .collect()
     }
+}
+
+/// One page of rows and the total count, with the same filter on both
+/// queries: `SELECT columns FROM table WHERE 1 = 1 <filter> ORDER BY order`.
+async fn paged<T>(
+    pool: &SqlitePool,
+    columns: &str,
+    table: &str,
+    order: &str,
+    filter: impl Fn(&mut QueryBuilder<'_, Sqlite>),
+    page: PageRequest,
+    decode: impl Fn(&sqlx::sqlite::SqliteRow) -> StoreResult<T>,
+) -> StoreResult<Page<T>> {
+    let mut count =
+        QueryBuilder::<Sqlite>::new(format!("SELECT COUNT(*) FROM {table} WHERE 1 = 1"));
+    filter(&mut count);
+    let total: i64 = count
+        .build()
+        .fetch_one(pool)
+        .await
+        .map_err(db_err)?
+        .try_get(0)
+        .map_err(db_err)?;
+    let mut select =
+        QueryBuilder::<Sqlite>::new(format!("SELECT {columns} FROM {table} WHERE 1 = 1"));
+    filter(&mut select);
+    select
+        .push(format!(" ORDER BY {order} LIMIT "))
+        .push_bind(i64::from(page.per_page()))
+        .push(" OFFSET ")
+        .push_bind(page.offset() as i64);
+    let rows = select.build().fetch_all(pool).await.map_err(db_err)?;
+    Ok(Page {
+        items: rows.iter().map(decode).collect::<StoreResult<_>>()?,
+        page: page.page(),
+        per_page: page.per_page(),
+        total: total as u64,
+    })
 }
 
 fn push_migrant_filter(qb: &mut QueryBuilder<'_, Sqlite>, query: &MigrantQuery) {

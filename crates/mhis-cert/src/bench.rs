@@ -4,10 +4,8 @@
 //! through [`crate::Verifier`]) with the signature check alone, on the same
 //! bytes. [`BareEs256`] holds what that check needs — the P-256 public
 //! key, the COSE `Sig_structure` (RFC 9052 §4.4) and the raw signature —
-//! so that the baseline calls `p256` directly, with nothing of this crate
-//! in between.
-
-use p256::ecdsa::signature::Verifier as _;
+//! so that the baseline calls the signature library (`ring`, the one the
+//! verifier uses) directly, with nothing of this crate in between.
 
 use crate::error::{CertError, Result};
 use crate::hcert::decode;
@@ -16,7 +14,8 @@ use crate::keys::VerificationKey;
 /// The inputs of one ES256 signature check, extracted once.
 #[derive(Debug, Clone)]
 pub struct BareEs256 {
-    key: p256::ecdsa::VerifyingKey,
+    /// The public key as an uncompressed SEC1 point.
+    key: Vec<u8>,
     sig_structure: Vec<u8>,
     signature: Vec<u8>,
 }
@@ -31,7 +30,7 @@ impl BareEs256 {
         };
         let decoded = decode(text)?;
         Ok(Self {
-            key: *key,
+            key: key.to_encoded_point(false).as_bytes().to_vec(),
             sig_structure: decoded.cose.tbs_data(b""),
             signature: decoded.cose.signature,
         })
@@ -42,12 +41,15 @@ impl BareEs256 {
         &self.sig_structure
     }
 
-    /// Checks the signature with `p256` alone: parse the 64-byte `r ‖ s`
-    /// signature, then ECDSA-verify (SHA-256 of the `Sig_structure`
-    /// included).
+    /// Checks the signature with `ring` alone: ECDSA P-256 over the
+    /// `Sig_structure` (SHA-256 included), fixed 64-byte `r ‖ s` form.
     pub fn verify(&self) -> bool {
-        p256::ecdsa::Signature::from_slice(&self.signature)
-            .is_ok_and(|sig| self.key.verify(&self.sig_structure, &sig).is_ok())
+        ring::signature::UnparsedPublicKey::new(
+            &ring::signature::ECDSA_P256_SHA256_FIXED,
+            &self.key,
+        )
+        .verify(&self.sig_structure, &self.signature)
+        .is_ok()
     }
 }
 

@@ -113,6 +113,9 @@ pub const DEFAULT_MAX_LIST_AGE_SECS: i64 = 48 * 3600;
 #[derive(Debug, Clone)]
 pub struct Verifier {
     trust_list: TrustList,
+    /// Each trusted key's parsed public key (same order as the list), so
+    /// a verification does not parse key material again.
+    parsed: Vec<Option<VerificationKey>>,
     revocations: Option<RevocationList>,
     max_list_age: i64,
 }
@@ -121,8 +124,14 @@ impl Verifier {
     /// A verifier over an already verified trust list; lists older than
     /// `max_list_age_secs` at verification time give `trust_list_stale`.
     pub fn new(trust_list: TrustList, max_list_age_secs: i64) -> Self {
+        let parsed = trust_list
+            .keys
+            .iter()
+            .map(|k| k.verification_key().ok())
+            .collect();
         Self {
             trust_list,
+            parsed,
             revocations: None,
             max_list_age: max_list_age_secs,
         }
@@ -174,7 +183,7 @@ impl Verifier {
     pub fn verify_decoded(&self, d: &Decoded, now: i64) -> Verification {
         let kind = Some(d.kind);
         // Stage `payload`/`cbor`: schema and mandatory claims.
-        let facts = match Facts::of(d) {
+        let mut facts = match Facts::of(d) {
             Ok(f) => f,
             Err(e) => return Verification::malformed(kind, &e),
         };
@@ -192,17 +201,21 @@ impl Verifier {
         let Some(kid) = d.kid.as_deref() else {
             return Verification::fail(Verdict::UnknownKey, kind, "no kid");
         };
-        let candidates: Vec<&TrustedKey> = self.trust_list.keys_with_kid(kid).collect();
+        let candidates: Vec<(&TrustedKey, Option<&VerificationKey>)> = self
+            .trust_list
+            .keys
+            .iter()
+            .zip(&self.parsed)
+            .filter(|(k, _)| k.kid == kid)
+            .map(|(k, parsed)| (k, parsed.as_ref()))
+            .collect();
         if candidates.is_empty() {
             return Verification::fail(Verdict::UnknownKey, kind, "kid not in trust list");
         }
         let verifying: Vec<&TrustedKey> = candidates
             .into_iter()
-            .filter(|k| {
-                k.verification_key()
-                    .and_then(|key| d.verify_signature(&key))
-                    .is_ok()
-            })
+            .filter(|(_, key)| key.is_some_and(|key| d.verify_signature(key).is_ok()))
+            .map(|(k, _)| k)
             .collect();
         if verifying.is_empty() {
             let mut v =
@@ -213,7 +226,7 @@ impl Verifier {
 
         let mut v = Verification::fail(Verdict::Valid, kind, "");
         v.signature_valid = Some(true);
-        v.payload = Some(facts.json.clone());
+        v.payload = Some(std::mem::take(&mut facts.json));
 
         let allowed = verifying.iter().find(|k| key_allows(k, &facts, now));
         let Some(key) = allowed else {

@@ -95,29 +95,10 @@ fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> String {
 
 /// Standard base64 (RFC 4648), as in the EU DCC test files.
 fn base64(text: &str) -> Vec<u8> {
-    let value = |c: u8| -> u32 {
-        match c {
-            b'A'..=b'Z' => (c - b'A') as u32,
-            b'a'..=b'z' => (c - b'a' + 26) as u32,
-            b'0'..=b'9' => (c - b'0' + 52) as u32,
-            b'+' => 62,
-            b'/' => 63,
-            _ => panic!("not base64: {c}"),
-        }
-    };
-    let data: Vec<u8> = text
-        .bytes()
-        .filter(|c| !c.is_ascii_whitespace() && *c != b'=')
-        .collect();
-    let mut out = Vec::new();
-    for chunk in data.chunks(4) {
-        let acc = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |acc, (i, c)| acc | value(*c) << (18 - 6 * i));
-        out.extend_from_slice(&acc.to_be_bytes()[1..chunk.len()]);
-    }
-    out
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .expect("base64")
 }
 
 // ---------------------------------------------------------------- EU DCC

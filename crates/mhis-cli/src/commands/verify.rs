@@ -277,35 +277,21 @@ fn dsc_der(bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
 
 /// Decodes standard base64 (RFC 4648 §4), ignoring whitespace; padding is
 /// optional.
+/// Standard base64 (RFC 4648), ignoring white space and accepting the
+/// padding or its absence, as the EU DCC test files and PEM bodies use.
 fn base64_decode(text: &str) -> anyhow::Result<Vec<u8>> {
-    fn value(c: u8) -> Option<u32> {
-        Some(match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        } as u32)
-    }
-    let chars: Vec<u8> = text.bytes().filter(|c| !c.is_ascii_whitespace()).collect();
-    let data = chars
-        .iter()
-        .rposition(|c| *c != b'=')
-        .map_or(&chars[..0], |last| &chars[..=last]);
-    if chars.len() - data.len() > 2 || data.len() % 4 == 1 || data.is_empty() {
+    use base64::Engine;
+    let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let engine = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new()
+            .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+    );
+    let bytes = engine.decode(compact.as_bytes()).context("not base64")?;
+    if bytes.is_empty() {
         bail!("not base64");
     }
-    let mut out = Vec::with_capacity(data.len() * 3 / 4);
-    for chunk in data.chunks(4) {
-        let mut acc = 0u32;
-        for (i, c) in chunk.iter().enumerate() {
-            acc |= value(*c).context("not base64")? << (18 - 6 * i);
-        }
-        let bytes = acc.to_be_bytes();
-        out.extend_from_slice(&bytes[1..chunk.len()]);
-    }
-    Ok(out)
+    Ok(bytes)
 }
 
 #[cfg(test)]

@@ -160,6 +160,16 @@ async fn submit(c: &Client) {
         .unwrap();
 }
 
+/// Submits the assessment page's results form (the page also holds the
+/// sign-off forms).
+async fn submit_results(c: &Client) {
+    css(c, "#record-results button[type=submit]")
+        .await
+        .click()
+        .await
+        .unwrap();
+}
+
 async fn path(c: &Client) -> String {
     c.current_url().await.unwrap().path().to_owned()
 }
@@ -266,7 +276,7 @@ async fn a_migrant_is_registered_assessed_and_x_rayed_in_a_browser() {
         choose(&c, &format!("f-{}", code.replace('.', "\\.")), "no").await;
     }
     choose(&c, "f-tb\\.previous", "none").await;
-    submit(&c).await;
+    submit_results(&c).await;
     css(&c, "#section-history td.value").await;
     sign_out(&c).await;
 
@@ -277,7 +287,7 @@ async fn a_migrant_is_registered_assessed_and_x_rayed_in_a_browser() {
         .unwrap();
     assert!(c.find(Locator::Css("#f-tb\\.symptoms")).await.is_err());
     choose(&c, "f-cxr", "normal").await;
-    submit(&c).await;
+    submit_results(&c).await;
     let value = css(&c, "#section-radiology td.value").await;
     assert_eq!(value.text().await.unwrap(), "Normal");
     let source = c.source().await.unwrap();

@@ -189,8 +189,13 @@ pub async fn finalise_and_certify(
             .store
             .list_assessments(&Default::default(), request)
             .await?;
-        // Leave every fourth assessment open, as a clinic's work queue.
-        for (_, assessment) in batch.items.iter().enumerate().filter(|(i, _)| i % 4 != 0) {
+        // Leave every fourth assessment unsigned, as a clinic's work queue
+        // (open while results are due, complete when ready for sign-off).
+        for (i, assessment) in batch.items.iter().enumerate() {
+            if i % 4 == 0 {
+                crate::api::assessments::refresh_progress(state, assessment.id).await;
+                continue;
+            }
             let decision = crate::api::assessments::decide(state, assessment).await?;
             let Some(engine) = decision["outcome"]
                 .as_str()

@@ -495,6 +495,22 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn set_progress(&self, id: AssessmentId, status: AssessmentStatus) -> StoreResult<()> {
+        if status == AssessmentStatus::Finalised {
+            return Err(StoreError::conflict(
+                "status",
+                "finalise through finalise_assessment",
+            ));
+        }
+        sqlx::query("UPDATE assessments SET status = ? WHERE id = ? AND status <> 'finalised'")
+            .bind(status.as_str())
+            .bind(id.0)
+            .execute(&self.writer)
+            .await
+            .map_err(db_err)?;
+        Ok(())
+    }
+
     async fn finalise_assessment(
         &self,
         id: AssessmentId,

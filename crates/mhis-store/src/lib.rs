@@ -170,6 +170,9 @@ pub trait Store: Send + Sync + 'static {
         page: PageRequest,
     ) -> StoreResult<Page<Assessment>>;
 
+    /// Moves an assessment between `open` and `complete` (nothing due, ready
+    /// for the physician); a finalised assessment is left as it is.
+    async fn set_progress(&self, id: AssessmentId, status: AssessmentStatus) -> StoreResult<()>;
     /// Finalises an assessment that is not finalised yet (otherwise a
     /// conflict), recording the engine's and the physician's outcomes.
     async fn finalise_assessment(

@@ -1047,7 +1047,9 @@ story!(
             )
             .await
             .expect(200);
-        assert_eq!(reopened["status"], "open");
+        // Re-opened: no longer finalised; every result is in, so it is
+        // complete (ready for sign-off again), and it accepts results.
+        assert_eq!(reopened["status"], "complete");
         assert_eq!(reopened["final_outcome"], Value::Null);
         app.post(
             &format!("/api/v1/assessments/{a}/observations"),

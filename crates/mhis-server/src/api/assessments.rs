@@ -177,6 +177,34 @@ pub async fn decide(state: &AppState, assessment: &Assessment) -> ApiResult<serd
     Ok(decision.to_json())
 }
 
+/// After results change: `complete` when the protocol has decided and
+/// nothing is due (ready for the physician), `open` otherwise. The status is
+/// derived, so a failure here leaves the results stored and is only logged.
+pub async fn refresh_progress(state: &AppState, id: mhis_domain::ids::AssessmentId) {
+    let result = async {
+        let assessment = state.store.get_assessment(id).await?;
+        if assessment.status == AssessmentStatus::Finalised {
+            return Ok(());
+        }
+        let decision = decide(state, &assessment).await?;
+        let done = decision["outcome"] != "pending"
+            && decision["due"].as_array().is_some_and(|d| d.is_empty());
+        let status = if done {
+            AssessmentStatus::Complete
+        } else {
+            AssessmentStatus::Open
+        };
+        if status != assessment.status {
+            state.store.set_progress(id, status).await?;
+        }
+        Ok::<_, ApiError>(())
+    }
+    .await;
+    if let Err(e) = result {
+        tracing::warn!(error = %e.message, "assessment status not refreshed");
+    }
+}
+
 /// Finalises an assessment: the physician's outcome may be more severe
 /// than the protocol's decision, never less, and raising it needs a reason.
 #[utoipa::path(post, path = "/api/v1/assessments/{id}/finalise", tag = "assessments",
@@ -253,7 +281,8 @@ pub async fn amend(
             &audit,
         )
         .await?;
-    Ok(Json(amended))
+    refresh_progress(&state, amended.id).await;
+    Ok(Json(state.store.get_assessment(amended.id).await?))
 }
 
 /// The assessments of one migrant, newest first.

@@ -74,6 +74,7 @@ pub async fn record(
         .store
         .record_observations(id, &batch, &Actor(user.user.username.clone()), now, &audit)
         .await?;
+    crate::api::assessments::refresh_progress(&state, id).await;
     Ok((
         StatusCode::CREATED,
         Json(Observations {
@@ -180,5 +181,6 @@ pub async fn correct(
             &audit,
         )
         .await?;
+    crate::api::assessments::refresh_progress(&state, new.assessment_id).await;
     Ok((StatusCode::CREATED, Json(new)))
 }

@@ -556,7 +556,10 @@ pub async fn record(
         .record_observations(id, &batch, &Actor(u.user().username.clone()), now, &audit)
         .await
     {
-        Ok(_) => Ok(see_other(&format!("/assessments/{id}"))),
+        Ok(_) => {
+            crate::api::assessments::refresh_progress(&state, id).await;
+            Ok(see_other(&format!("/assessments/{id}")))
+        }
         Err(mhis_store::StoreError::Conflict { .. }) => {
             let loaded = load(&state, &u, &id.to_string()).await?;
             let message = Some(t.t("record-conflict"));
@@ -722,6 +725,7 @@ pub async fn amend(
         .amend_assessment(a, &reason, &u.user().username, state.now(), &audit)
         .await
         .or_page(&u.layout)?;
+    crate::api::assessments::refresh_progress(&state, a).await;
     Ok(see_other(&format!("/assessments/{a}")))
 }
 

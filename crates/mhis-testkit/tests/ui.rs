@@ -722,11 +722,10 @@ async fn administrators_manage_sites_users_and_read_the_trail() {
     }
 }
 
-/// Issues a certificate for a fresh, finalised, cleared assessment at
-/// `code`, through the same functions the API uses; returns its QR text.
-async fn issued_certificate(app: &TestApp, code: &str) -> String {
-    let site_id = site(app, code).await;
-    let m = migrant(app, &site_id).await;
+/// A ru-labour assessment at `site_id` with every result in and all of
+/// them normal: ready for sign-off. Returns its id.
+async fn complete_assessment(app: &TestApp, site_id: &str) -> String {
+    let m = migrant(app, site_id).await;
     let a = app
         .post(
             "/api/v1/assessments",
@@ -744,6 +743,14 @@ async fn issued_certificate(app: &TestApp, code: &str) -> String {
         {"code": "narcology.drug_test", "value": "negative"}]}))
         .await
         .expect(201);
+    a
+}
+
+/// Issues a certificate for a fresh, finalised, cleared assessment at
+/// `code`, through the same functions the API uses; returns its QR text.
+async fn issued_certificate(app: &TestApp, code: &str) -> String {
+    let site_id = site(app, code).await;
+    let a = complete_assessment(app, &site_id).await;
     app.post(
         &format!("/api/v1/assessments/{a}/finalise"),
         &json!({"outcome": "cleared"}),
@@ -892,24 +899,7 @@ async fn a_physician_finalises_and_issues_a_certificate_from_the_page() {
     let app = app().await;
     let site_id = site(&app, "TJ-FIN-01").await;
     account(&app, "dr-nazarova", "clinician", &["TJ-FIN-01"], None).await;
-    let m = migrant(&app, &site_id).await;
-    let a = app
-        .post(
-            "/api/v1/assessments",
-            &json!({"migrant_id": m, "site_id": site_id,
-            "purpose": "labour", "destination": "RU", "protocol": "ru-labour"}),
-        )
-        .await
-        .expect(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    app.post(&format!("/api/v1/assessments/{a}/observations"), &json!({"observations": [
-        {"code": "hiv.a1", "value": "non_reactive"}, {"code": "syphilis.screen", "value": "non_reactive"},
-        {"code": "cxr", "value": "normal"}, {"code": "leprosy.exam", "value": "no_signs"},
-        {"code": "narcology.drug_test", "value": "negative"}]}))
-        .await
-        .expect(201);
+    let a = complete_assessment(&app, &site_id).await;
     let kek = app.state.key_encryption.clone().unwrap();
     let site = mhis_domain::ids::SiteId(site_id.parse().unwrap());
     mhis_server::certificates::new_site_key(&app.state, &kek, site, 30, "test")

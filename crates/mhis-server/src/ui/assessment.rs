@@ -636,6 +636,19 @@ async fn signoff_view(
     })
 }
 
+/// What every sign-off form checks first: its CSRF token, the physician's
+/// permission, and that the assessment is visible to the user.
+async fn signoff_request(
+    state: &AppState,
+    u: &PageUser,
+    id: &str,
+    form: &[(String, String)],
+) -> Result<Loaded, PageError> {
+    u.check_csrf(crate::ui::forms::value(form, "csrf"))?;
+    u.require(Permission::Finalise)?;
+    load(state, u, id).await
+}
+
 /// `POST /assessments/{id}/finalise`: the physician's outcome, never less
 /// severe than the protocol's; raising it needs a reason.
 pub async fn finalise(
@@ -644,9 +657,7 @@ pub async fn finalise(
     Path(id): Path<String>,
     Form(form): FormPairs,
 ) -> Result<Response, PageError> {
-    u.check_csrf(crate::ui::forms::value(&form, "csrf"))?;
-    u.require(Permission::Finalise)?;
-    let loaded = load(&state, &u, &id).await?;
+    let loaded = signoff_request(&state, &u, &id, &form).await?;
     let t = u.layout.t;
     let input = mhis_domain::finalisation::FinaliseInput {
         outcome: crate::ui::forms::value(&form, "outcome").to_owned(),
@@ -708,9 +719,7 @@ pub async fn amend(
     Path(id): Path<String>,
     Form(form): FormPairs,
 ) -> Result<Response, PageError> {
-    u.check_csrf(crate::ui::forms::value(&form, "csrf"))?;
-    u.require(Permission::Finalise)?;
-    let loaded = load(&state, &u, &id).await?;
+    let loaded = signoff_request(&state, &u, &id, &form).await?;
     let reason = crate::ui::forms::value(&form, "reason").trim().to_owned();
     if reason.is_empty() {
         let message = Some(u.layout.t.t("signoff-needs-reason"));
@@ -736,9 +745,7 @@ pub async fn issue_certificate(
     Path(id): Path<String>,
     Form(form): FormPairs,
 ) -> Result<Response, PageError> {
-    u.check_csrf(crate::ui::forms::value(&form, "csrf"))?;
-    u.require(Permission::Finalise)?;
-    let loaded = load(&state, &u, &id).await?;
+    let loaded = signoff_request(&state, &u, &id, &form).await?;
     match crate::certificates::issue(&state, &u.current, &loaded.assessment).await {
         Ok(_) => Ok(see_other(&format!("/assessments/{}", loaded.assessment.id))),
         Err(e) if e.status == StatusCode::CONFLICT => {

@@ -324,3 +324,4 @@ cert-title = Certificates
 cert-none = No certificate issued.
 cert-issue = Issue certificate
 cert-revoked = revoked
+verify-photo-too-large = The photo is larger than 8 MB. Take a smaller one, or paste the text.

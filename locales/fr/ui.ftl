@@ -324,3 +324,4 @@ cert-title = Certificats
 cert-none = Aucun certificat délivré.
 cert-issue = Délivrer le certificat
 cert-revoked = révoqué
+verify-photo-too-large = La photo dépasse 8 Mo. Prenez-en une plus petite, ou collez le texte.

@@ -122,8 +122,9 @@ pub async fn verify(
         match field.name() {
             Some("text") => text = field.text().await.unwrap_or_default(),
             Some("photo") if field.file_name().is_some_and(|n| !n.is_empty()) => {
+                // Reading fails only when the upload passes the size limit.
                 let Ok(bytes) = field.bytes().await else {
-                    return page(l(), Some(t.t("verify-photo-unreadable")), None);
+                    return page(l(), Some(t.t("verify-photo-too-large")), None);
                 };
                 if !bytes.is_empty() {
                     photo = Some(bytes.to_vec());

@@ -21,7 +21,30 @@
 //! - `engine` — [`Protocol::decide`] and the [`Decision`] it returns;
 //! - `facts` — the [`Case`] of the `classify` contract and its compact
 //!   [`Facts`];
-//! - [`bench`](mod@bench) — a throughput measurement of the engine.
+//! - [`bench`](mod@bench) — the workload of `mhis bench engine`.
+//!
+//! # Readings where protocols.md is open
+//!
+//! These choices are the engine's and the files', and deserve a clinical
+//! review:
+//! - A finding that refuses clearance (US class A, UK active TB, every
+//!   Russian `not_cleared` finding) is decided as soon as it is known, while
+//!   other results are still due; a follow-up finding is not.
+//! - Comparing a fact that was not recorded is false, even with `!=`:
+//!   UK "`tb.previous` ≠ none" needs `tb.previous` recorded.
+//! - A partial birth date counts from the last day it can stand for, so an
+//!   age threshold never applies before it is certain to. That is cautious
+//!   for rules that start at an age, not for rules that stop at one: a child
+//!   born "2015" counts as under 11 for the UK chest X-ray rule.
+//! - An invalid molecular test (Russian `xpert = invalid`) keeps `xpert` due.
+//! - An indeterminate IGRA counts as done; `tb.dot_completed` alone gives US
+//!   class B0, as §3 reads; only females aged 11 or more are asked
+//!   `pregnant` (UK).
+//! - A certificate validity is given only when nothing is due: US has none
+//!   in its sources (`null`), Russia 3 months, the UK 6 (3 after a contact),
+//!   and only for `cleared`.
+//! - The hepatitis referral rule cites protocols.md §6, which names no
+//!   published source.
 //!
 //! # File format
 //!

@@ -455,15 +455,7 @@ impl Store for PgStore {
                 qb.push(" AND migrant_id = ").push_bind(m.0);
             }
             if let Some(sites) = &filter.sites {
-                qb.push(" AND site_id IN (");
-                if sites.is_empty() {
-                    qb.push("NULL");
-                }
-                let mut sep = qb.separated(", ");
-                for s in sites {
-                    sep.push_bind(s.0);
-                }
-                qb.push(")");
+                push_site_filter(qb, "site_id", sites);
             }
             if let Some(s) = filter.status {
                 qb.push(" AND status = ").push_bind(s.as_str());
@@ -1344,6 +1336,20 @@ async fn paged<T>(
     })
 }
 
+/// `AND column IN (sites)`; an empty list matches nothing (a user with no
+/// visible site sees no records).
+fn push_site_filter(qb: &mut QueryBuilder<'_, Postgres>, column: &str, sites: &[SiteId]) {
+    qb.push(format!(" AND {column} IN ("));
+    if sites.is_empty() {
+        qb.push("NULL");
+    }
+    let mut sep = qb.separated(", ");
+    for s in sites {
+        sep.push_bind(s.0);
+    }
+    qb.push(")");
+}
+
 fn push_migrant_filter(qb: &mut QueryBuilder<'_, Postgres>, query: &MigrantQuery) {
     for token in &query.name_tokens {
         // Keys hold only upper-case letters and single spaces, so a token
@@ -1361,14 +1367,6 @@ fn push_migrant_filter(qb: &mut QueryBuilder<'_, Postgres>, query: &MigrantQuery
             .push_bind(date.earliest());
     }
     if let Some(sites) = &query.sites {
-        qb.push(" AND registered_at IN (");
-        if sites.is_empty() {
-            qb.push("NULL");
-        }
-        let mut sep = qb.separated(", ");
-        for s in sites {
-            sep.push_bind(s.0);
-        }
-        qb.push(")");
+        push_site_filter(qb, "registered_at", sites);
     }
 }

@@ -108,6 +108,11 @@ pub enum Permission {
     AggregateRead,
     /// Finalise or amend an assessment (physicians).
     Finalise,
+    /// Read referrals and arrival notifications of the user's sites.
+    ReferralRead,
+    /// Write, send, cancel and close referrals; accept them and report
+    /// outcomes at a receiving site; record departures.
+    ReferralManage,
 }
 
 use Permission as P;
@@ -135,6 +140,7 @@ pub const MATRIX: &[(Role, &[Permission])] = &[
             P::MigrantWrite,
             P::AssessmentRead,
             P::AssessmentOpen,
+            P::ReferralRead,
         ],
     ),
     (
@@ -149,6 +155,8 @@ pub const MATRIX: &[(Role, &[Permission])] = &[
             P::RecordRadiology,
             P::RecordLaboratory,
             P::Finalise,
+            P::ReferralRead,
+            P::ReferralManage,
         ],
     ),
     (
@@ -172,7 +180,13 @@ pub const MATRIX: &[(Role, &[Permission])] = &[
     (Role::DataManager, &[P::SiteRead, P::AggregateRead]),
     (
         Role::Counsellor,
-        &[P::SiteRead, P::MigrantRead, P::AssessmentRead],
+        &[
+            P::SiteRead,
+            P::MigrantRead,
+            P::AssessmentRead,
+            P::ReferralRead,
+            P::ReferralManage,
+        ],
     ),
     (Role::BorderOfficer, &[P::SiteRead]),
     (Role::Trainer, &[P::SiteRead]),

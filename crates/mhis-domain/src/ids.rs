@@ -64,3 +64,12 @@ id_type!(
     /// Identifies an API token.
     TokenId
 );
+id_type!(
+    /// Identifies a referral or arrival notification, the same on every
+    /// deployment that holds a copy.
+    ReferralId
+);
+id_type!(
+    /// Identifies one federation message (the FHIR Bundle id).
+    MessageId
+);

@@ -21,6 +21,7 @@ pub mod migrant;
 pub mod observation;
 pub mod page;
 pub mod protocol;
+pub mod referral;
 pub mod site;
 pub mod text;
 pub mod transliteration;

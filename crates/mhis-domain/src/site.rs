@@ -59,7 +59,8 @@ impl SiteKind {
 }
 
 /// The message for a value outside a closed list.
-pub(crate) fn one_of<const N: usize>(raw: &str, allowed: [&str; N]) -> String {
+pub(crate) fn one_of<'a>(raw: &str, allowed: impl IntoIterator<Item = &'a str>) -> String {
+    let allowed: Vec<&str> = allowed.into_iter().collect();
     format!("'{raw}' is not one of: {}", allowed.join(", "))
 }
 

@@ -226,6 +226,14 @@ impl Protocol {
         &self.file_name
     }
 
+    /// Every referral code a rule of the protocol can suggest.
+    pub fn referral_codes(&self) -> impl Iterator<Item = &str> {
+        let grouped = self.groups.iter().flat_map(|g| g.rules.iter());
+        grouped
+            .chain(self.rules.iter())
+            .flat_map(|r| r.referrals.iter().map(String::as_str))
+    }
+
     /// The facts behind a condition that holds: recorded codes, `age`,
     /// `sex`, and through a sub-algorithm the facts of its fired rule.
     fn reason<'p>(

@@ -19,7 +19,14 @@ use mhis_domain::migrant::{
 use mhis_domain::observation::{Observation, ObservationValue};
 use mhis_domain::site::{Site, SiteCode, SiteKind};
 use mhis_domain::vocabulary::Vocabulary;
-use mhis_store::{StoreError, StoreResult, StoredCertificate, value_from_stored};
+use mhis_store::{
+    Departure, NodeIdentity, OutboxMessage, Peer, StoreError, StoreResult, StoredCertificate,
+    value_from_stored,
+};
+use mhis_domain::ids::{MessageId, ReferralId};
+use mhis_domain::referral::{
+    Referral, ReferralEvent, ReferralKind, ReferralOutcome, ReferralState, TimelineEntry, Urgency,
+};
 use sqlx::{ColumnIndex, Decode, Row, Type};
 use uuid::Uuid;
 
@@ -51,6 +58,40 @@ pub const AUDIT_COLUMNS: &str =
 /// The columns of `certificates` that [`certificate_from_row`] reads.
 pub const CERTIFICATE_COLUMNS: &str = "id, assessment_id, site_id, country, kid, payload, qr_text, \
     issued_at, valid_until, revoked_at, revocation_reason";
+
+/// The columns of `referrals`, in the order inserts bind them.
+pub const REFERRAL_COLUMNS: &str = "id, kind, state, site_id, to_site_id, to_peer, \
+    to_peer_site_code, from_peer, from_label, assessment_id, migrant_id, reason, urgency, \
+    due_date, note, person, observations, conditions, outcome, outcome_date, outcome_note, \
+    created_by, created_at, updated_at";
+
+/// The columns of `referral_events` that [`timeline_from_row`] reads.
+pub const TIMELINE_COLUMNS: &str = "at, event, state, actor, detail";
+
+/// The columns of `outbox` that [`outbox_from_row`] reads.
+pub const OUTBOX_COLUMNS: &str = "id, peer, referral_id, event, body, signature, created_at, \
+    attempts, next_attempt_at, last_error, delivered_at, result";
+
+/// The columns of `peers`, in the order inserts bind them.
+pub const PEER_COLUMNS: &str = "name, url, public_key, country, created_at";
+
+/// The columns of `node_identity` (after `singleton`), in insert order.
+pub const NODE_COLUMNS: &str =
+    "name, url, public_key, private_key_sealed, inbox_site_id, created_at";
+
+/// The columns of `departures`, in the order inserts bind them.
+pub const DEPARTURE_COLUMNS: &str =
+    "assessment_id, departed_on, recorded_by, recorded_at, notification_id";
+
+/// Serialises a JSON column of a referral (person, observations,
+/// conditions) for storage.
+pub fn json_column(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).expect("referral parts serialise")
+}
+
+fn json_from_column<T: serde::de::DeserializeOwned>(text: &str) -> StoreResult<T> {
+    serde_json::from_str(text).map_err(|e| StoreError::Database(format!("stored JSON: {e}")))
+}
 
 /// Wraps any driver or decoding error.
 pub fn db_err(e: impl std::fmt::Display) -> StoreError {
@@ -84,6 +125,7 @@ macro_rules! row_fn {
             for<'r> DateTime<Utc>: Decode<'r, R::Database> + Type<R::Database>,
             for<'r> NaiveDate: Decode<'r, R::Database> + Type<R::Database>,
             for<'r> bool: Decode<'r, R::Database> + Type<R::Database>,
+            for<'r> Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
         $body
     };
 }
@@ -247,6 +289,116 @@ row_fn! {
             valid_until: get(row, "valid_until")?,
             revoked_at: get(row, "revoked_at")?,
             revocation_reason: get(row, "revocation_reason")?,
+        })
+    }
+}
+
+row_fn! {
+    /// Reads a referral.
+    fn referral_from_row(row) -> Referral {
+        let text = |c: &str| get::<String, _>(row, c);
+        Ok(Referral {
+            id: ReferralId(get(row, "id")?),
+            kind: ReferralKind::parse("kind", &text("kind")?).map_err(damaged)?,
+            state: ReferralState::parse("state", &text("state")?).map_err(damaged)?,
+            site_id: SiteId(get(row, "site_id")?),
+            to_site_id: get::<Option<Uuid>, _>(row, "to_site_id")?.map(SiteId),
+            to_peer: get(row, "to_peer")?,
+            to_peer_site_code: get(row, "to_peer_site_code")?,
+            from_peer: get(row, "from_peer")?,
+            from_label: text("from_label")?,
+            assessment_id: get::<Option<Uuid>, _>(row, "assessment_id")?.map(AssessmentId),
+            migrant_id: get::<Option<Uuid>, _>(row, "migrant_id")?.map(MigrantId),
+            reason: text("reason")?,
+            urgency: Urgency::parse("urgency", &text("urgency")?).map_err(damaged)?,
+            due_date: get(row, "due_date")?,
+            note: get(row, "note")?,
+            person: json_from_column(&text("person")?)?,
+            observations: json_from_column(&text("observations")?)?,
+            conditions: json_from_column(&text("conditions")?)?,
+            outcome: get::<Option<String>, _>(row, "outcome")?
+                .map(|o| ReferralOutcome::parse("outcome", &o).map_err(damaged))
+                .transpose()?,
+            outcome_date: get(row, "outcome_date")?,
+            outcome_note: get(row, "outcome_note")?,
+            created_by: text("created_by")?,
+            created_at: get(row, "created_at")?,
+            updated_at: get(row, "updated_at")?,
+        })
+    }
+}
+
+row_fn! {
+    /// Reads a timeline entry.
+    fn timeline_from_row(row) -> TimelineEntry {
+        Ok(TimelineEntry {
+            at: get(row, "at")?,
+            event: ReferralEvent::parse("event", &get::<String, _>(row, "event")?)
+                .map_err(damaged)?,
+            state: ReferralState::parse("state", &get::<String, _>(row, "state")?)
+                .map_err(damaged)?,
+            actor: get(row, "actor")?,
+            detail: get(row, "detail")?,
+        })
+    }
+}
+
+row_fn! {
+    /// Reads an outbox message.
+    fn outbox_from_row(row) -> OutboxMessage {
+        Ok(OutboxMessage {
+            id: MessageId(get(row, "id")?),
+            peer: get(row, "peer")?,
+            referral_id: ReferralId(get(row, "referral_id")?),
+            event: get(row, "event")?,
+            body: get(row, "body")?,
+            signature: get(row, "signature")?,
+            created_at: get(row, "created_at")?,
+            attempts: get(row, "attempts")?,
+            next_attempt_at: get(row, "next_attempt_at")?,
+            last_error: get(row, "last_error")?,
+            delivered_at: get(row, "delivered_at")?,
+            result: get(row, "result")?,
+        })
+    }
+}
+
+row_fn! {
+    /// Reads a peer.
+    fn peer_from_row(row) -> Peer {
+        Ok(Peer {
+            name: get(row, "name")?,
+            url: get(row, "url")?,
+            public_key: get(row, "public_key")?,
+            country: get(row, "country")?,
+            created_at: get(row, "created_at")?,
+        })
+    }
+}
+
+row_fn! {
+    /// Reads the node identity.
+    fn node_from_row(row) -> NodeIdentity {
+        Ok(NodeIdentity {
+            name: get(row, "name")?,
+            url: get(row, "url")?,
+            public_key: get(row, "public_key")?,
+            private_key_sealed: get(row, "private_key_sealed")?,
+            inbox_site_id: SiteId(get(row, "inbox_site_id")?),
+            created_at: get(row, "created_at")?,
+        })
+    }
+}
+
+row_fn! {
+    /// Reads a departure.
+    fn departure_from_row(row) -> Departure {
+        Ok(Departure {
+            assessment_id: AssessmentId(get(row, "assessment_id")?),
+            departed_on: get(row, "departed_on")?,
+            recorded_by: get(row, "recorded_by")?,
+            recorded_at: get(row, "recorded_at")?,
+            notification_id: get::<Option<Uuid>, _>(row, "notification_id")?.map(ReferralId),
         })
     }
 }

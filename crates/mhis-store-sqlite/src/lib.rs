@@ -39,6 +39,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use uuid::Uuid;
 
+mod federation;
+
 /// The SQLite store.
 #[derive(Clone)]
 pub struct SqliteStore {

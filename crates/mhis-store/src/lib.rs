@@ -22,6 +22,9 @@ use mhis_domain::page::{Page, PageRequest};
 use mhis_domain::site::{NewSite, Site};
 use serde_json::Value as Json;
 
+pub mod federation;
+pub use federation::*;
+
 /// Every way storage can fail.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -107,7 +110,7 @@ pub struct Actor(pub String);
 
 /// The storage of one mhis deployment.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: FederationStore + Send + Sync + 'static {
     /// Applies pending migrations.
     async fn migrate(&self) -> StoreResult<()>;
 

@@ -1,0 +1,45 @@
+//! HL7 FHIR R4 (4.0.1) for mhis: the one place where mhis data is mapped
+//! to and from FHIR resources.
+//!
+//! The resources are the typed model of the [`fhir`] crate, re-exported as
+//! [`model`] so that callers need no dependency of their own. Every mapping
+//! is a pure function (no I/O, no clock except where a fresh identifier or
+//! timestamp is asked for): domain values in, FHIR resources out, and back,
+//! with every refusal a [`FhirError`] naming the element by a FHIRPath-like
+//! path.
+//!
+//! | module | owns |
+//! |---|---|
+//! | [`patient`] | migrant ⇄ `Patient` |
+//! | [`encounter`] | assessment → `Encounter` |
+//! | [`observation`] | observation ⇄ `Observation`, coded from the vocabulary |
+//! | [`diagnostic_report`] | chest X-ray reading → `DiagnosticReport` |
+//! | [`condition`] | classes the protocol found → `Condition` |
+//! | [`site`] | site → `Organization` and `Location` |
+//! | [`outcome`] | errors → `OperationOutcome` |
+//! | [`bundle`] | `searchset`, `batch-response`/`transaction-response` Bundles, resource helpers |
+//! | [`message`] | message Bundles: build, and parse with structural checks |
+//! | [`uri`] | every system and extension URI mhis writes |
+//!
+//! **Not mapped:** vaccinations (`Immunization`): the domain records none
+//! yet. `ServiceRequest` and `Task` (referrals) are built on [`message`] by
+//! the referral code.
+
+pub mod bundle;
+pub mod condition;
+pub mod diagnostic_report;
+pub mod encounter;
+mod error;
+pub mod message;
+pub mod observation;
+pub mod outcome;
+pub mod patient;
+pub mod site;
+pub mod uri;
+mod util;
+
+pub use error::{FhirError, Issue, IssueKind};
+
+/// The FHIR R4 model: `model::resources::Patient`, `model::types::Coding`,
+/// `model::codes::ObservationStatus`, …
+pub use fhir::r4 as model;

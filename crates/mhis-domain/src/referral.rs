@@ -24,7 +24,7 @@
 //! (`referrals/reasons.toml`), read by [`ReasonCatalogue`].
 
 use crate::error::FieldError;
-use crate::ids::{AssessmentId, MigrantId, ReferralId, SiteId};
+use crate::ids::{AssessmentId, MessageId, MigrantId, ReferralId, SiteId};
 use crate::site::one_of;
 use crate::text;
 use chrono::{DateTime, Days, NaiveDate, Utc};
@@ -346,6 +346,8 @@ pub struct ReferralInput {
     pub note: Option<String>,
     /// Observation codes for the summary; the reason's default if absent.
     pub summary_codes: Option<Vec<String>>,
+    /// Send at once instead of keeping a draft.
+    pub send: Option<bool>,
 }
 
 impl NewReferral {
@@ -594,6 +596,124 @@ impl Referral {
     }
 }
 
+/// A deployment as a message names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeRef {
+    /// The node's name.
+    pub name: String,
+    /// Its base URL.
+    pub url: String,
+}
+
+/// What a referral message carries about the referral: the shared part of
+/// both sides' copies, without either side's local record ids.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReferralContent {
+    /// The referral id, the same on both sides.
+    pub id: ReferralId,
+    /// What it is.
+    pub kind: ReferralKind,
+    /// The sender's state after the event.
+    pub state: ReferralState,
+    /// The reason code.
+    pub reason: String,
+    /// How soon.
+    pub urgency: Urgency,
+    /// When an outcome is due.
+    pub due_date: NaiveDate,
+    /// The referrer's note.
+    pub note: Option<String>,
+    /// The referring organisation.
+    pub from_label: String,
+    /// The receiving site's code at the receiver, if the referrer named one.
+    pub to_site_code: Option<String>,
+    /// The person.
+    pub person: PersonSummary,
+    /// The clinical summary.
+    pub observations: Vec<SummaryObservation>,
+    /// Conditions found.
+    pub conditions: Vec<String>,
+    /// The latest outcome.
+    pub outcome: Option<ReferralOutcome>,
+    /// When it happened.
+    pub outcome_date: Option<NaiveDate>,
+    /// The receiver's note.
+    pub outcome_note: Option<String>,
+    /// When the referral was written.
+    pub created_at: DateTime<Utc>,
+}
+
+impl ReferralContent {
+    /// The shareable part of a stored referral.
+    pub fn of(r: &Referral) -> Self {
+        Self {
+            id: r.id,
+            kind: r.kind,
+            state: r.state,
+            reason: r.reason.clone(),
+            urgency: r.urgency,
+            due_date: r.due_date,
+            note: r.note.clone(),
+            from_label: r.from_label.clone(),
+            to_site_code: r.to_peer_site_code.clone(),
+            person: r.person.clone(),
+            observations: r.observations.clone(),
+            conditions: r.conditions.clone(),
+            outcome: r.outcome,
+            outcome_date: r.outcome_date,
+            outcome_note: r.outcome_note.clone(),
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// One federation message about a referral: the event that happened on
+/// the sending side, and the referral as it stands after it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReferralMessage {
+    /// The message id; the receiver applies a message id once.
+    pub id: MessageId,
+    /// What happened: `send` (a new referral), `accept`,
+    /// `report_outcome`, `close` or `cancel`.
+    pub event: ReferralEvent,
+    /// The referral after the event.
+    pub referral: ReferralContent,
+    /// The sending node.
+    pub source: NodeRef,
+    /// The receiving node.
+    pub destination: NodeRef,
+    /// When it was written.
+    pub sent_at: DateTime<Utc>,
+}
+
+impl ReferralEvent {
+    /// Whether the referring side sends this event (otherwise the
+    /// receiving side does; `receive` is never sent: the acknowledgement
+    /// carries it).
+    pub fn sent_by_referrer(self) -> bool {
+        matches!(self, Self::Send | Self::Close | Self::Cancel)
+    }
+}
+
+impl ReferralState {
+    /// The state after an event reported by the other side. A referrer that
+    /// has not yet seen the acknowledgement of its referral (`sent`) takes
+    /// any message from the receiver as proof of receipt first.
+    pub fn apply_remote(
+        self,
+        event: ReferralEvent,
+    ) -> Result<Vec<(ReferralEvent, ReferralState)>, TransitionRefused> {
+        let mut steps = Vec::new();
+        let mut state = self;
+        if state == Self::Sent && !event.sent_by_referrer() {
+            state = state.apply(ReferralEvent::Receive)?;
+            steps.push((ReferralEvent::Receive, state));
+        }
+        steps.push((event, state.apply(event)?));
+        Ok(steps)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -638,6 +758,27 @@ mod tests {
             }
         }
         assert_eq!(checked, 7 * 6);
+    }
+
+    #[test]
+    fn a_referrer_takes_a_receivers_message_as_receipt() {
+        use ReferralEvent as E;
+        use ReferralState as S;
+        assert_eq!(
+            S::Sent.apply_remote(E::Accept).unwrap(),
+            vec![(E::Receive, S::Received), (E::Accept, S::Accepted)]
+        );
+        assert_eq!(
+            S::Accepted.apply_remote(E::ReportOutcome).unwrap(),
+            vec![(E::ReportOutcome, S::OutcomeReported)]
+        );
+        // A referrer's own events get no implicit receipt.
+        assert!(S::Sent.apply_remote(E::Close).is_err());
+        assert_eq!(
+            S::Received.apply_remote(E::Cancel).unwrap(),
+            vec![(E::Cancel, S::Cancelled)]
+        );
+        assert!(S::Cancelled.apply_remote(E::Accept).is_err());
     }
 
     #[test]

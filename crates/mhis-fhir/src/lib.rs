@@ -19,11 +19,11 @@
 //! | [`outcome`] | errors → `OperationOutcome` |
 //! | [`bundle`] | `searchset`, `batch-response`/`transaction-response` Bundles, resource helpers |
 //! | [`message`] | message Bundles: build, and parse with structural checks |
+//! | [`referral`] | referral messages (`ServiceRequest`, `Task`, `Patient`, `Observation`, `Condition`) ⇄ `mhis_domain::referral::ReferralMessage` |
 //! | [`uri`] | every system and extension URI mhis writes |
 //!
 //! **Not mapped:** vaccinations (`Immunization`): the domain records none
-//! yet. `ServiceRequest` and `Task` (referrals) are built on [`message`] by
-//! the referral code.
+//! yet.
 
 pub mod bundle;
 pub mod condition;
@@ -34,6 +34,7 @@ pub mod message;
 pub mod observation;
 pub mod outcome;
 pub mod patient;
+pub mod referral;
 pub mod site;
 pub mod uri;
 mod util;

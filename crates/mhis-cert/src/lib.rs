@@ -23,6 +23,7 @@ pub mod error;
 pub mod hcert;
 pub mod issue;
 pub mod keys;
+pub mod node;
 pub mod payload;
 pub mod pdf;
 pub mod qr;

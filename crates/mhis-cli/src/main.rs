@@ -64,6 +64,15 @@ enum Command {
     /// Revocation lists.
     #[command(subcommand)]
     Revocations(commands::keys::RevocationsCommand),
+    /// This deployment's node identity for federation.
+    #[command(subcommand)]
+    Node(commands::federation::NodeCommand),
+    /// Peer deployments that referrals are exchanged with.
+    #[command(subcommand)]
+    Peer(commands::federation::PeerCommand),
+    /// Federation messages waiting for delivery.
+    #[command(subcommand)]
+    Outbox(commands::federation::OutboxCommand),
     /// Benchmarks that print figures.
     #[command(subcommand)]
     Bench(commands::bench::Bench),
@@ -102,6 +111,9 @@ fn main() -> ExitCode {
             Command::Trust(command) => commands::keys::run_trust(config, command).await,
             Command::Revoke(args) => commands::keys::run_revoke(config, args).await,
             Command::Revocations(command) => commands::keys::run_revocations(config, command).await,
+            Command::Node(command) => commands::federation::run_node(config, command).await,
+            Command::Peer(command) => commands::federation::run_peer(config, command).await,
+            Command::Outbox(command) => commands::federation::run_outbox(config, command).await,
         }
     });
     match result {

@@ -16,6 +16,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod extract;
+pub mod federation;
 pub mod openapi;
 pub mod protocols;
 pub mod routes;
@@ -29,18 +30,22 @@ pub use state::AppState;
 use std::future::Future;
 use tokio::net::TcpListener;
 
-/// Serves the application on a bound listener until `shutdown` completes.
-/// Tests bind port 0 and read the address back from the listener.
+/// Serves the application on a bound listener until `shutdown` completes,
+/// with the federation delivery worker running beside it. Tests bind port 0
+/// and read the address back from the listener.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let worker = tokio::spawn(federation::worker::run(state.clone()));
     let app = routes::app(state);
-    axum::serve(
+    let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await
+    .await;
+    worker.abort();
+    served
 }

@@ -1,6 +1,6 @@
 //! Every route of the server, in one place.
 
-use crate::api::{assessments, certificates, migrants, observations, sites, vocabulary};
+use crate::api::{assessments, certificates, migrants, observations, referrals, sites, vocabulary};
 use crate::error::ApiError;
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
@@ -47,12 +47,32 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/observations/{id}", get(observations::get))
         .route("/observations/{id}/correction", post(observations::correct))
+        .route(
+            "/assessments/{id}/referral-suggestions",
+            get(referrals::suggestions),
+        )
+        .route(
+            "/assessments/{id}/referrals",
+            get(referrals::list_for_assessment).post(referrals::create),
+        )
+        .route(
+            "/assessments/{id}/departure",
+            post(referrals::record_departure),
+        )
+        .route("/referrals", get(referrals::list))
+        .route("/referrals/{id}", get(referrals::get))
+        .route("/referrals/{id}/outcome", post(referrals::outcome))
+        .route("/referrals/{id}/{action}", post(referrals::act))
         .route("/vocabulary", get(vocabulary::list))
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .fallback(|| async { ApiError::not_found("route") });
     Router::new()
         .nest("/api/v1", api)
         .merge(crate::ui::router())
+        .route(
+            crate::federation::INBOX_PATH,
+            post(crate::federation::inbox::receive),
+        )
         .route("/healthz", get(|| async { "ok" }))
         .layer(DefaultBodyLimit::max(state.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(

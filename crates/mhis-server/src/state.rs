@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use mhis_domain::protocol::ProtocolSet;
+use mhis_domain::referral::ReasonCatalogue;
 use mhis_domain::vocabulary::Vocabulary;
 use mhis_store::Store;
 use std::sync::Arc;
@@ -29,6 +30,10 @@ pub struct AppState {
     pub secure_cookies: bool,
     /// The key that seals site signing keys, when configured.
     pub key_encryption: Option<Arc<crate::certificates::KeyEncryptionKey>>,
+    /// The referral reasons.
+    pub reasons: Arc<ReasonCatalogue>,
+    /// The node identity and the delivery worker's wake-up.
+    pub federation: Arc<crate::federation::Federation>,
 }
 
 impl AppState {
@@ -44,6 +49,8 @@ impl AppState {
             login_limiter: Arc::default(),
             secure_cookies: false,
             key_encryption: None,
+            reasons: Arc::new(ReasonCatalogue::built_in()),
+            federation: Arc::default(),
         }
     }
 

@@ -67,15 +67,14 @@ async fn insert_timeline(
     id: ReferralId,
     entries: &[TimelineEntry],
 ) -> StoreResult<()> {
-    let next: i64 = sqlx::query(
-        "SELECT COALESCE(MAX(seq), 0) + 1 FROM referral_events WHERE referral_id = $1",
-    )
-    .bind(id.0)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(db_err)?
-    .try_get(0)
-    .map_err(db_err)?;
+    let next: i64 =
+        sqlx::query("SELECT COALESCE(MAX(seq), 0) + 1 FROM referral_events WHERE referral_id = $1")
+            .bind(id.0)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(db_err)?
+            .try_get(0)
+            .map_err(db_err)?;
     for (i, e) in entries.iter().enumerate() {
         sqlx::query(&format!(
             "INSERT INTO referral_events (referral_id, seq, {TIMELINE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
@@ -216,7 +215,8 @@ fn push_referral_filter(qb: &mut QueryBuilder<'_, Postgres>, filter: &ReferralFi
     let sites = filter.sites.as_deref();
     match filter.view {
         ReferralView::Inbox => {
-            qb.push(" AND to_site_id IS NOT NULL");
+            // A draft is the referrer's alone.
+            qb.push(" AND to_site_id IS NOT NULL AND state <> 'draft'");
             if let Some(sites) = sites {
                 push_any_site(qb, &["to_site_id"], sites);
             }
@@ -315,11 +315,7 @@ impl FederationStore for PgStore {
         .await
     }
 
-    async fn count_overdue(
-        &self,
-        sites: Option<&[SiteId]>,
-        today: NaiveDate,
-    ) -> StoreResult<i64> {
+    async fn count_overdue(&self, sites: Option<&[SiteId]>, today: NaiveDate) -> StoreResult<i64> {
         let mut qb = QueryBuilder::<Postgres>::new("SELECT COUNT(*) FROM referrals WHERE 1 = 1");
         push_referral_filter(
             &mut qb,
@@ -417,11 +413,7 @@ impl FederationStore for PgStore {
             .transpose()
     }
 
-    async fn set_node_identity(
-        &self,
-        node: &NodeIdentity,
-        audit: &AuditEvent,
-    ) -> StoreResult<()> {
+    async fn set_node_identity(&self, node: &NodeIdentity, audit: &AuditEvent) -> StoreResult<()> {
         let mut tx = self.pool.begin().await.map_err(db_err)?;
         sqlx::query(&format!(
             "INSERT INTO node_identity (singleton, {NODE_COLUMNS}) VALUES (1, $1, $2, $3, $4, $5, $6)"

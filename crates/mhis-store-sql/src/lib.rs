@@ -13,19 +13,19 @@ use mhis_domain::assessment::{Assessment, AssessmentStatus, ProtocolId, Purpose}
 use mhis_domain::audit::{AuditEntry, AuditEvent};
 use mhis_domain::country::CountryCode;
 use mhis_domain::ids::{AssessmentId, MigrantId, ObservationId, SiteId, UserId};
+use mhis_domain::ids::{MessageId, ReferralId};
 use mhis_domain::migrant::{
     DocumentKind, Language, Migrant, MigrantDetails, PartialDate, Phone, Sex, TravelDocument,
 };
 use mhis_domain::observation::{Observation, ObservationValue};
+use mhis_domain::referral::{
+    Referral, ReferralEvent, ReferralKind, ReferralOutcome, ReferralState, TimelineEntry, Urgency,
+};
 use mhis_domain::site::{Site, SiteCode, SiteKind};
 use mhis_domain::vocabulary::Vocabulary;
 use mhis_store::{
     Departure, NodeIdentity, OutboxMessage, Peer, StoreError, StoreResult, StoredCertificate,
     value_from_stored,
-};
-use mhis_domain::ids::{MessageId, ReferralId};
-use mhis_domain::referral::{
-    Referral, ReferralEvent, ReferralKind, ReferralOutcome, ReferralState, TimelineEntry, Urgency,
 };
 use sqlx::{ColumnIndex, Decode, Row, Type};
 use uuid::Uuid;

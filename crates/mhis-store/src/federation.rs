@@ -253,8 +253,7 @@ pub trait FederationStore: Send + Sync {
         page: PageRequest,
     ) -> StoreResult<Page<Referral>>;
     /// How many referrals of the sites are overdue on `today`.
-    async fn count_overdue(&self, sites: Option<&[SiteId]>, today: NaiveDate)
-    -> StoreResult<i64>;
+    async fn count_overdue(&self, sites: Option<&[SiteId]>, today: NaiveDate) -> StoreResult<i64>;
     /// Applies a state change (a conflict on `state` when the stored state
     /// is no longer `change.from`) and queues the message telling the other
     /// side, in one transaction.
@@ -280,8 +279,7 @@ pub trait FederationStore: Send + Sync {
     /// This deployment's node identity, once set.
     async fn node_identity(&self) -> StoreResult<Option<NodeIdentity>>;
     /// Sets the node identity (a conflict when one exists).
-    async fn set_node_identity(&self, node: &NodeIdentity, audit: &AuditEvent)
-    -> StoreResult<()>;
+    async fn set_node_identity(&self, node: &NodeIdentity, audit: &AuditEvent) -> StoreResult<()>;
     /// Adds a peer; its name and key must be unused.
     async fn add_peer(&self, peer: &Peer, audit: &AuditEvent) -> StoreResult<()>;
     /// Every peer, by name.

@@ -46,6 +46,9 @@ pub struct TestApp {
     pub clinician: Client,
     /// A national administrator.
     pub admin: Client,
+    /// Seconds added to the real clock: tests move time forward with
+    /// [`TestApp::advance_days`].
+    pub clock_offset: Arc<std::sync::atomic::AtomicI64>,
     shutdown: Option<oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
     postgres: Option<(String, String)>,
@@ -177,6 +180,12 @@ impl Client {
 }
 
 impl TestApp {
+    /// Moves the server's clock `days` forward (it keeps running).
+    pub fn advance_days(&self, days: i64) {
+        self.clock_offset
+            .fetch_add(days * 86_400, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// A client acting as a new user of `role` at the sites with these
     /// codes (national scope when `sites` is empty).
     pub async fn client_for(&self, role: &str, sites: &[&str]) -> Client {
@@ -282,6 +291,12 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     let kek = mhis_server::certificates::KeyEncryptionKey::load(&dir.path().join("kek"), true)
         .expect("key encryption key");
     state.key_encryption = Some(Arc::new(kek));
+    let clock_offset = Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let offset = clock_offset.clone();
+    state.clock = Arc::new(move || {
+        chrono::Utc::now()
+            + chrono::Duration::seconds(offset.load(std::sync::atomic::Ordering::SeqCst))
+    });
     let server_state = state.clone();
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let address = format!("http://{}", listener.local_addr().expect("addr"));
@@ -304,6 +319,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         state,
         clinician: anonymous.clone(),
         admin: anonymous,
+        clock_offset,
         shutdown: Some(tx),
         _dir: dir,
         postgres,

@@ -19,6 +19,9 @@ pub enum Bench {
     /// Verifications per second of mhis ES256 certificates, and the ratio
     /// to a bare P-256 signature verification of the same bytes.
     Verify(super::bench_verify::Args),
+    /// Messages per second between two nodes on loopback, with signing and
+    /// verification included.
+    Federation(super::bench_federation::Args),
     /// Decisions per second of the protocol engine on one core, and of the
     /// whole `classify` path (JSON in and out).
     Engine {
@@ -64,6 +67,7 @@ pub async fn run(config_file: Option<&Path>, bench: Bench) -> anyhow::Result<Exi
     match bench {
         Bench::Ingest(args) => ingest(config_file, args).await,
         Bench::Verify(args) => super::bench_verify::run(args).await,
+        Bench::Federation(args) => super::bench_federation::run(args).await,
         Bench::Engine { decisions } => engine(decisions),
     }
 }

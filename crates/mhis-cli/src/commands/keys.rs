@@ -13,7 +13,7 @@ use std::sync::Arc;
 pub struct Db {
     /// Database URL (default from configuration).
     #[arg(long)]
-    database_url: Option<String>,
+    pub database_url: Option<String>,
 }
 
 /// `mhis keys …`.

@@ -2,9 +2,11 @@
 
 pub mod audit;
 pub mod bench;
+pub mod bench_federation;
 pub mod bench_verify;
 pub mod classify;
 pub mod demo;
+pub mod federation;
 pub mod keys;
 pub mod migrate;
 pub mod serve;

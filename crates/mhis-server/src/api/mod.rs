@@ -5,6 +5,7 @@ pub mod assessments;
 pub mod certificates;
 pub mod migrants;
 pub mod observations;
+pub mod referrals;
 pub mod sites;
 pub mod vocabulary;
 

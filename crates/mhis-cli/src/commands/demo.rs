@@ -19,6 +19,10 @@ pub struct Args {
     /// Database URL (default sqlite://mhis-data/mhis.db).
     #[arg(long, default_value = "sqlite://mhis-data/mhis.db")]
     database_url: String,
+    /// The node name this demo deployment gets for federation (a second
+    /// demo node needs another name, port and database).
+    #[arg(long, default_value = "demo-node")]
+    node_name: String,
 }
 
 /// Loads the demo data if needed and serves.
@@ -74,6 +78,24 @@ pub async fn run(config_file: Option<&Path>, args: Args) -> anyhow::Result<ExitC
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
     let url = format!("http://{}", listener.local_addr()?);
+    // A node identity, so that referrals can go to a peer deployment (for
+    // example a second demo node) once it is added with `mhis peer add`.
+    let node = match state.store.node_identity().await? {
+        Some(node) => node,
+        None => {
+            let sites = state.store.list_sites().await?;
+            let inbox = sites.first().context("the demo has no site")?;
+            mhis_server::federation::init_node(&state, &args.node_name, &url, inbox.id, "demo")
+                .await
+                .map_err(|e| anyhow::anyhow!("node identity: {}", e.message))?
+        }
+    };
+    println!(
+        "  node {} at {}; public key {} (peers add it with 'mhis peer add')",
+        node.name,
+        node.url,
+        mhis_cert::node::encode_public_key(&node.public_key)
+    );
     // A fresh API token for the demo clinician (national searches need the
     // admin; the clinician works at TJ-DYU-01), shown on every start.
     let token = match state.store.find_user_login("demo-admin").await? {

@@ -584,3 +584,210 @@ async fn a_local_referral_goes_to_another_site_of_the_same_deployment() {
         .await
         .expect_error(403, None);
 }
+
+/// Posts raw bytes to a node's inbox with the given signature headers.
+async fn deliver(
+    to: &Node,
+    body: Vec<u8>,
+    key: Option<&[u8]>,
+    signature: Option<Vec<u8>>,
+) -> (u16, Value, bool) {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let mut request = reqwest::Client::new()
+        .post(format!("{}/federation/v1/inbox", to.app.address))
+        .header("content-type", "application/fhir+json")
+        .body(body);
+    if let Some(key) = key {
+        request = request.header("mhis-key", b64.encode(key));
+    }
+    if let Some(signature) = signature {
+        request = request.header("mhis-signature", b64.encode(signature));
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let signature = response
+        .headers()
+        .get("mhis-signature")
+        .and_then(|v| b64.decode(v.as_bytes()).ok());
+    let bytes = response.bytes().await.unwrap();
+    // Every answer of a node's inbox is signed by that node.
+    let receiver_key = to
+        .app
+        .state
+        .store
+        .node_identity()
+        .await
+        .unwrap()
+        .unwrap()
+        .public_key;
+    let signed = signature
+        .is_some_and(|s| mhis_cert::node::verify_node_signature(&receiver_key, &bytes, &s).is_ok());
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        signed,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_messages_are_refused_and_change_nothing() {
+    use mhis_domain::referral::{ReferralEvent, ReferralState};
+    let (clinic, authority) = pair(Backend::Sqlite, Backend::Sqlite).await.unwrap();
+    let assessment = assessed(&clinic).await;
+    // A draft: it stays on the clinic; the test sends its messages by hand.
+    let draft = clinic
+        .app
+        .post(
+            &format!("/api/v1/assessments/{assessment}/referrals"),
+            &json!({"reason": "tb_evaluation", "to_peer": authority.name}),
+        )
+        .await
+        .expect(201);
+    let id: mhis_domain::ids::ReferralId = draft["id"].as_str().unwrap().parse().unwrap();
+    let state = &clinic.app.state;
+    let mut referral = state.store.get_referral(id).await.unwrap();
+    referral.state = ReferralState::Sent;
+    let node = state.federation.node(state).await.unwrap();
+    let peer = mhis_server::federation::outgoing::peer_named(state, "to_peer", authority.name)
+        .await
+        .unwrap();
+    let message = |r: &mhis_domain::referral::Referral, event| {
+        mhis_server::federation::outgoing::message(state, &node, &peer, r, event)
+    };
+    let send = message(&referral, ReferralEvent::Send);
+    let key = node.key.public_key().to_vec();
+    let inbox = format!("/api/v1/referrals/{id}");
+    let nothing_stored = |what: &'static str| {
+        let app = &authority.app;
+        let inbox = inbox.clone();
+        async move {
+            app.get(&inbox).await.expect_error(404, None);
+            let page = app.get("/api/v1/referrals?view=inbox").await.expect(200);
+            assert_eq!(page["total"], 0, "{what}");
+        }
+    };
+
+    // Unsigned, unknown sender, bad signature: 401, nothing stored.
+    let (status, body, signed) = deliver(&authority, send.body.clone(), None, None).await;
+    assert_eq!((status, signed), (401, true), "{body}");
+    nothing_stored("unsigned").await;
+    let stranger = mhis_cert::node::NodeKey::generate().unwrap();
+    let (status, _, _) = deliver(
+        &authority,
+        send.body.clone(),
+        Some(stranger.public_key()),
+        Some(stranger.sign(&send.body)),
+    )
+    .await;
+    assert_eq!(status, 401, "unknown peer");
+    let (status, _, _) = deliver(
+        &authority,
+        send.body.clone(),
+        Some(&key),
+        Some(node.key.sign(b"other bytes")),
+    )
+    .await;
+    assert_eq!(status, 401, "bad signature");
+    nothing_stored("bad signatures").await;
+
+    // Signed by a peer but not valid FHIR, or not a message: 422.
+    for body in [
+        b"not json".to_vec(),
+        serde_json::to_vec(&json!({"resourceType": "Bundle", "type": "collection"})).unwrap(),
+        serde_json::to_vec(&json!({"resourceType": "Patient"})).unwrap(),
+    ] {
+        let (status, error, signed) = deliver(
+            &authority,
+            body.clone(),
+            Some(&key),
+            Some(node.key.sign(&body)),
+        )
+        .await;
+        assert_eq!((status, signed), (422, true), "{error}");
+        assert!(error["field"].is_string(), "{error}");
+    }
+    nothing_stored("invalid FHIR").await;
+
+    // Oversized: 413 before anything is read.
+    let huge = vec![b' '; 2 * 1024 * 1024];
+    let (status, _, _) = deliver(
+        &authority,
+        huge.clone(),
+        Some(&key),
+        Some(node.key.sign(&huge)),
+    )
+    .await;
+    assert_eq!(status, 413);
+    nothing_stored("oversized").await;
+
+    // The referrer cannot send the receiver's events: 404 as for a
+    // referral it has no part in; once received, a forbidden transition is
+    // 409; neither is stored.
+    let accept = message(&referral, ReferralEvent::Accept);
+    let (status, _, _) = deliver(
+        &authority,
+        accept.body.clone(),
+        Some(&key),
+        Some(accept.signature.clone()),
+    )
+    .await;
+    assert_eq!(status, 404, "not yet received");
+
+    // The real message is applied once; a replay is acknowledged, not
+    // re-applied.
+    let (status, ack, signed) = deliver(
+        &authority,
+        send.body.clone(),
+        Some(&key),
+        Some(send.signature.clone()),
+    )
+    .await;
+    assert_eq!((status, signed), (200, true), "{ack}");
+    assert_eq!(ack["status"], "applied");
+    assert_eq!(ack["message_id"], send.id.to_string());
+    let (status, ack, _) = deliver(
+        &authority,
+        send.body.clone(),
+        Some(&key),
+        Some(send.signature.clone()),
+    )
+    .await;
+    assert_eq!((status, ack["status"].as_str()), (200, Some("duplicate")));
+    let stored = authority.app.get(&inbox).await.expect(200);
+    assert_eq!(
+        events(&stored),
+        ["send:sent", "receive:received"],
+        "applied once"
+    );
+
+    let (status, _, _) = deliver(
+        &authority,
+        accept.body.clone(),
+        Some(&key),
+        Some(accept.signature.clone()),
+    )
+    .await;
+    assert_eq!(
+        status, 404,
+        "the referrer's peer cannot accept for the receiver"
+    );
+    let mut closed = referral.clone();
+    closed.state = ReferralState::Closed;
+    let close = message(&closed, ReferralEvent::Close);
+    let (status, error, signed) = deliver(
+        &authority,
+        close.body.clone(),
+        Some(&key),
+        Some(close.signature.clone()),
+    )
+    .await;
+    assert_eq!((status, signed), (409, true), "{error}");
+    assert_eq!(error["field"], "state");
+    let after = authority.app.get(&inbox).await.expect(200);
+    assert_eq!(after["state"], "received");
+    assert_eq!(events(&after), ["send:sent", "receive:received"]);
+    for m in [&accept, &close] {
+        assert!(!authority.app.state.store.inbox_has(m.id).await.unwrap());
+    }
+}

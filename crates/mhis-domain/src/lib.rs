@@ -17,6 +17,7 @@ pub mod country;
 pub mod error;
 pub mod finalisation;
 pub mod ids;
+pub mod indicator;
 pub mod instrument;
 pub mod migrant;
 pub mod observation;

@@ -210,6 +210,10 @@ pub struct Reason {
     pub summary: Vec<String>,
     /// Where the rule comes from.
     pub source: String,
+    /// Whether an arrival notification may carry it (a follow-up at the
+    /// destination).
+    #[serde(default)]
+    pub on_arrival: bool,
 }
 
 impl Reason {
@@ -830,6 +834,10 @@ mod tests {
                 );
             }
         }
+        // A departure falls back to this reason: it must exist and be one
+        // an arrival notification may carry; treatment is not.
+        assert!(catalogue.get("arrival_follow_up").unwrap().on_arrival);
+        assert!(!catalogue.get("tb_treatment").unwrap().on_arrival);
         let tb = catalogue.get("tb_treatment").unwrap();
         assert!(tb.includes("sputum.culture.1"));
         assert!(tb.includes("cxr"));

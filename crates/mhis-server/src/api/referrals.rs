@@ -669,8 +669,7 @@ pub async fn record_departure(
                 .into_iter()
                 .flatten()
                 .filter_map(|r| r.as_str())
-                .find(|r| r.contains("follow_up") || r.contains("evaluation"))
-                .filter(|r| state.reasons.get(r).is_some())
+                .find(|r| state.reasons.get(r).is_some_and(|r| r.on_arrival))
                 .unwrap_or("arrival_follow_up");
             let due_days = state.reasons.get(reason).map_or(30, |r| r.due_days);
             let new = NewReferral {

@@ -139,7 +139,7 @@ async fn handle(
     };
     let audit = AuditEvent::new(
         format!("peer:{}", peer.name),
-        &format!("referral.remote_{}", message.event.as_str()),
+        format!("referral.remote_{}", message.event.as_str()),
         "referral",
         None,
         None,

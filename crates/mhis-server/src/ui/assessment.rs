@@ -8,6 +8,7 @@ use crate::state::AppState;
 use crate::ui::forms::{Errors, Field, Opt};
 use crate::ui::i18n::{Lang, Tr};
 use crate::ui::pages::{FormPairs, MigrantRow, see_other};
+use crate::ui::referrals::{ReferralRefusal, ReferralSection};
 use crate::ui::session::{Layout, OrPage, PageError, PageUser, render};
 use askama::Template;
 use axum::Form;
@@ -96,7 +97,27 @@ struct AssessmentPage {
     reasons: Vec<ReasonView>,
     valid_until: Option<String>,
     signoff: SignoffView,
+    referral_section: Option<ReferralSection>,
     id: String,
+}
+
+/// A refusal to show next to the form that caused it.
+#[derive(Debug, Default)]
+pub struct Refused {
+    /// The sign-off panel's.
+    pub signoff: Option<String>,
+    /// A referral confirmation's.
+    pub referral: Option<ReferralRefusal>,
+}
+
+impl Refused {
+    /// A sign-off refusal, if any.
+    fn signoff(message: Option<String>) -> Self {
+        Self {
+            signoff: message,
+            referral: None,
+        }
+    }
 }
 
 /// The physician's sign-off and the certificates, as shown.
@@ -150,7 +171,7 @@ fn unit_label(t: &Tr, unit: &str) -> String {
 }
 
 /// A value as people read it.
-fn show_value(t: &Tr, value: &ObservationValue, unit: Option<&str>) -> String {
+pub fn show_value(t: &Tr, value: &ObservationValue, unit: Option<&str>) -> String {
     let unit = unit
         .map(|u| format!(" {}", unit_label(t, u)))
         .unwrap_or_default();
@@ -287,7 +308,7 @@ async fn page(
     form: &[(String, String)],
     errors: Errors,
     message: Option<String>,
-    signoff_error: Option<String>,
+    refused: Refused,
 ) -> Result<Response, PageError> {
     let t = u.layout.t;
     let Loaded {
@@ -383,7 +404,7 @@ async fn page(
                 .collect(),
             d.referrals
                 .iter()
-                .map(|r| t.label_or_raw("referral", r))
+                .map(|r| crate::ui::referrals::reason_label(state, &t, r))
                 .collect(),
             d.reasons
                 .iter()
@@ -435,21 +456,29 @@ async fn page(
             t.t(&format!("status-{}", a.status.as_str())),
         ),
     ];
-    let refused = signoff_error.is_some();
+    let referral_section = if u.user().can(Permission::ReferralRead) {
+        let section =
+            crate::ui::referrals::section(state, &u, &a, refused.referral.as_ref()).await?;
+        Some(section)
+    } else {
+        None
+    };
+    let status = match &refused.referral {
+        Some(r) => r.status,
+        None if errors.is_empty() && message.is_none() && refused.signoff.is_none() => {
+            StatusCode::OK
+        }
+        None => StatusCode::UNPROCESSABLE_ENTITY,
+    };
     let signoff = signoff_view(
         state,
         &u,
         &a,
         decision.as_ref().map(|d| d.outcome),
-        signoff_error,
+        refused.signoff,
     )
     .await
     .or_page(&u.layout)?;
-    let status = if errors.is_empty() && message.is_none() && !refused {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
     Ok(render(
         status,
         &AssessmentPage {
@@ -469,6 +498,7 @@ async fn page(
             reasons,
             valid_until,
             signoff,
+            referral_section,
             id: a.id.to_string(),
         },
     ))
@@ -481,7 +511,28 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let loaded = load(&state, &u, &id).await?;
-    page(&state, u, loaded, &[], Errors::default(), None, None).await
+    page(
+        &state,
+        u,
+        loaded,
+        &[],
+        Errors::default(),
+        None,
+        Refused::default(),
+    )
+    .await
+}
+
+/// The assessment page again, with a refusal next to the form that caused
+/// it.
+pub async fn show_refused(
+    state: &AppState,
+    u: PageUser,
+    id: &str,
+    refused: Refused,
+) -> Result<Response, PageError> {
+    let loaded = load(state, &u, id).await?;
+    page(state, u, loaded, &[], Errors::default(), None, refused).await
 }
 
 /// `POST /assessments/{id}`: records the filled-in results, all or none,
@@ -533,18 +584,36 @@ pub async fn record(
         }
     }
     if !errors.is_empty() {
-        return page(&state, u, loaded, &form, errors, None, None).await;
+        return page(&state, u, loaded, &form, errors, None, Refused::default()).await;
     }
     if inputs.is_empty() {
         let message = Some(t.t("record-nothing"));
-        return page(&state, u, loaded, &form, errors, message, None).await;
+        return page(
+            &state,
+            u,
+            loaded,
+            &form,
+            errors,
+            message,
+            Refused::default(),
+        )
+        .await;
     }
     let now = state.now();
     let batch = match NewObservation::parse_batch(&state.vocabulary, &inputs, now) {
         Ok(batch) => batch,
         Err(_) => {
             let message = Some(t.t("error-bad-request-text"));
-            return page(&state, u, loaded, &form, errors, message, None).await;
+            return page(
+                &state,
+                u,
+                loaded,
+                &form,
+                errors,
+                message,
+                Refused::default(),
+            )
+            .await;
         }
     };
     let id = loaded.assessment.id;
@@ -563,7 +632,16 @@ pub async fn record(
         Err(mhis_store::StoreError::Conflict { .. }) => {
             let loaded = load(&state, &u, &id.to_string()).await?;
             let message = Some(t.t("record-conflict"));
-            page(&state, u, loaded, &form, errors, message, None).await
+            page(
+                &state,
+                u,
+                loaded,
+                &form,
+                errors,
+                message,
+                Refused::default(),
+            )
+            .await
         }
         Err(e) => Err(e).or_page(&u.layout),
     }
@@ -681,7 +759,16 @@ pub async fn finalise(
             } else {
                 "signoff-too-low"
             };
-            return page(&state, u, loaded, &[], Errors::default(), None, refuse(key)).await;
+            return page(
+                &state,
+                u,
+                loaded,
+                &[],
+                Errors::default(),
+                None,
+                Refused::signoff(refuse(key)),
+            )
+            .await;
         }
     };
     let a = loaded.assessment.id;
@@ -703,7 +790,7 @@ pub async fn finalise(
                 &[],
                 Errors::default(),
                 None,
-                refuse("signoff-already"),
+                Refused::signoff(refuse("signoff-already")),
             )
             .await
         }
@@ -723,7 +810,16 @@ pub async fn amend(
     let reason = crate::ui::forms::value(&form, "reason").trim().to_owned();
     if reason.is_empty() {
         let message = Some(u.layout.t.t("signoff-needs-reason"));
-        return page(&state, u, loaded, &[], Errors::default(), None, message).await;
+        return page(
+            &state,
+            u,
+            loaded,
+            &[],
+            Errors::default(),
+            None,
+            Refused::signoff(message),
+        )
+        .await;
     }
     let a = loaded.assessment.id;
     let audit = u
@@ -750,7 +846,16 @@ pub async fn issue_certificate(
         Ok(_) => Ok(see_other(&format!("/assessments/{}", loaded.assessment.id))),
         Err(e) if e.status == StatusCode::CONFLICT => {
             let message = Some(e.message);
-            page(&state, u, loaded, &[], Errors::default(), None, message).await
+            page(
+                &state,
+                u,
+                loaded,
+                &[],
+                Errors::default(),
+                None,
+                Refused::signoff(message),
+            )
+            .await
         }
         Err(e) => Err(e).or_page(&u.layout),
     }

@@ -13,6 +13,9 @@
 //! - [`forms`] — labelled fields and validation messages;
 //! - [`pages`] — login, logout, language, search, registration, migrant;
 //! - [`assessment`] — the assessment page and the protocol decision;
+//! - [`referrals`] — referral inbox, outbox and overdue lists, the referral
+//!   page with its timeline and actions, and the referral section of the
+//!   assessment page;
 //! - [`admin`] — sites, users and the audit trail;
 //! - [`verify`] — the public certificate verifier.
 
@@ -21,6 +24,7 @@ pub mod assessment;
 pub mod forms;
 pub mod i18n;
 pub mod pages;
+pub mod referrals;
 pub mod session;
 pub mod verify;
 
@@ -74,6 +78,11 @@ pub fn router() -> Router<AppState> {
             "/assessments/{id}/certificates",
             post(assessment::issue_certificate),
         )
+        .route("/assessments/{id}/referrals", post(referrals::refer))
+        .route("/referrals", get(referrals::list))
+        .route("/referrals/{id}", get(referrals::show))
+        .route("/referrals/{id}/outcome", post(referrals::report_outcome))
+        .route("/referrals/{id}/{action}", post(referrals::act))
         .route(
             "/certificates/{id}/certificate.pdf",
             get(assessment::certificate_pdf),

@@ -297,25 +297,47 @@ struct SearchPage {
     rows: Vec<MigrantRow>,
     total: u64,
     can_register: bool,
+    overdue: Option<i64>,
 }
 
 #[derive(Template)]
 #[template(path = "welcome.html")]
 struct WelcomePage {
     l: Layout,
+    overdue: Option<i64>,
+}
+
+/// The number of overdue referrals of the user's sites, for the home
+/// page's notice: `None` without referral access or when none is overdue.
+async fn overdue(state: &AppState, u: &PageUser) -> Result<Option<i64>, PageError> {
+    if !u.user().can(Permission::ReferralRead) {
+        return Ok(None);
+    }
+    let count = crate::api::referrals::overdue_count(state, u.user().scope.filter())
+        .await
+        .or_page(&u.layout)?;
+    Ok((count > 0).then_some(count))
 }
 
 /// `GET /`: the migrant search for those who may read migrants, a welcome
-/// page for the others.
+/// page for the others; both with the overdue referrals of the user's
+/// sites, when there are any.
 pub async fn home(
-    state: State<AppState>,
+    State(state): State<AppState>,
     u: PageUser,
-    query: Query<SearchQuery>,
+    Query(q): Query<SearchQuery>,
 ) -> Result<Response, PageError> {
+    let overdue = overdue(&state, &u).await?;
     if u.user().can(Permission::MigrantRead) {
-        search(state, u, query).await
+        search_page(&state, u, q, overdue).await
     } else {
-        Ok(render(StatusCode::OK, &WelcomePage { l: u.layout }))
+        Ok(render(
+            StatusCode::OK,
+            &WelcomePage {
+                l: u.layout,
+                overdue,
+            },
+        ))
     }
 }
 
@@ -325,6 +347,15 @@ pub async fn search(
     State(state): State<AppState>,
     u: PageUser,
     Query(q): Query<SearchQuery>,
+) -> Result<Response, PageError> {
+    search_page(&state, u, q, None).await
+}
+
+async fn search_page(
+    state: &AppState,
+    u: PageUser,
+    q: SearchQuery,
+    overdue: Option<i64>,
 ) -> Result<Response, PageError> {
     u.require(Permission::MigrantRead)?;
     let t = u.layout.t;
@@ -366,7 +397,7 @@ pub async fn search(
             .await
             .or_page(&u.layout)?;
         u.current
-            .audit_read(&state, "migrant.search", "migrant", None)
+            .audit_read(state, "migrant.search", "migrant", None)
             .await
             .or_page(&u.layout)?;
         total = found.total;
@@ -404,6 +435,7 @@ pub async fn search(
             searched,
             rows,
             total,
+            overdue,
         },
     ))
 }

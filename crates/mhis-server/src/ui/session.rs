@@ -107,6 +107,8 @@ pub struct Nav {
     pub users: bool,
     /// May read the audit trail.
     pub audit: bool,
+    /// May read referrals.
+    pub referrals: bool,
 }
 
 /// What every page shares: the translator, the language switcher and the
@@ -220,6 +222,7 @@ impl FromRequestParts<AppState> for PageUser {
             sites: user.can(Permission::SiteManage),
             users: user.can(Permission::UserManage),
             audit: user.can(Permission::AuditRead),
+            referrals: user.can(Permission::ReferralRead),
         };
         let path = parts
             .uri

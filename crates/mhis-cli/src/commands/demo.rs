@@ -83,8 +83,13 @@ pub async fn run(config_file: Option<&Path>, args: Args) -> anyhow::Result<ExitC
     let node = match state.store.node_identity().await? {
         Some(node) => node,
         None => {
+            // Referrals from peers land where the demo clinician works.
             let sites = state.store.list_sites().await?;
-            let inbox = sites.first().context("the demo has no site")?;
+            let inbox = sites
+                .iter()
+                .find(|s| s.code.as_str() == "TJ-DYU-01")
+                .or(sites.first())
+                .context("the demo has no site")?;
             mhis_server::federation::init_node(&state, &args.node_name, &url, inbox.id, "demo")
                 .await
                 .map_err(|e| anyhow::anyhow!("node identity: {}", e.message))?

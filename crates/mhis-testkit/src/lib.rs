@@ -329,6 +329,51 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     Some(app)
 }
 
+/// A migrant registered at `site_id` and assessed under `ru-labour` through
+/// the JSON API with a chest X-ray suggestive of TB, Xpert not detected and
+/// HBsAg reactive: cleared with follow-up, with the referrals
+/// `tb_evaluation` and `hepatitis_care` suggested. Returns the assessment
+/// id.
+pub async fn assessed_with_suggestions(client: &Client, site_id: &str) -> String {
+    let migrant = client
+        .post(
+            "/api/v1/migrants",
+            &serde_json::json!({"site_id": site_id, "family_name": "Рахимов",
+                "given_names": "Шухрат", "sex": "male", "birth_date": "1990-06",
+                "nationality": "TJ",
+                "document": {"kind": "passport", "number": "400123456", "issuing_country": "TJ"}}),
+        )
+        .await
+        .expect(201);
+    let assessment = client
+        .post(
+            "/api/v1/assessments",
+            &serde_json::json!({"migrant_id": migrant["migrant"]["id"], "site_id": site_id,
+                "purpose": "labour", "destination": "RU", "protocol": "ru-labour"}),
+        )
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .expect("an assessment id")
+        .to_owned();
+    client
+        .post(
+            &format!("/api/v1/assessments/{assessment}/observations"),
+            &serde_json::json!({"observations": [
+                {"code": "hiv.a1", "value": "non_reactive"},
+                {"code": "syphilis.screen", "value": "non_reactive"},
+                {"code": "cxr", "value": "suggestive_tb"},
+                {"code": "xpert", "value": "mtb_not_detected"},
+                {"code": "leprosy.exam", "value": "no_signs"},
+                {"code": "narcology.drug_test", "value": "negative"},
+                {"code": "hbsag", "value": "reactive"}
+            ]}),
+        )
+        .await
+        .expect(201);
+    assessment
+}
+
 /// Writes a story test that runs on SQLite and on PostgreSQL.
 ///
 /// ```text

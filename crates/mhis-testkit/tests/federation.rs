@@ -89,48 +89,10 @@ async fn pair(a: Backend, b: Backend) -> Option<(Node, Node)> {
     Some((clinic, authority))
 }
 
-/// A migrant assessed under ru-labour with a chest X-ray suggestive of TB,
-/// Xpert not detected and HBsAg reactive: cleared with follow-up, with the
-/// referrals `tb_evaluation` and `hepatitis_care` suggested.
+/// An assessment at `n`'s site with `tb_evaluation` and `hepatitis_care`
+/// suggested.
 async fn assessed(n: &Node) -> String {
-    let migrant = n
-        .app
-        .post(
-            "/api/v1/migrants",
-            &json!({"site_id": n.site_id, "family_name": "Рахимов", "given_names": "Шухрат",
-                    "sex": "male", "birth_date": "1990-06", "nationality": "TJ",
-                    "document": {"kind": "passport", "number": "400123456", "issuing_country": "TJ"}}),
-        )
-        .await
-        .expect(201);
-    let a = n
-        .app
-        .post(
-            "/api/v1/assessments",
-            &json!({"migrant_id": migrant["migrant"]["id"], "site_id": n.site_id,
-                    "purpose": "labour", "destination": "RU", "protocol": "ru-labour"}),
-        )
-        .await
-        .expect(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    n.app
-        .post(
-            &format!("/api/v1/assessments/{a}/observations"),
-            &json!({"observations": [
-                {"code": "hiv.a1", "value": "non_reactive"},
-                {"code": "syphilis.screen", "value": "non_reactive"},
-                {"code": "cxr", "value": "suggestive_tb"},
-                {"code": "xpert", "value": "mtb_not_detected"},
-                {"code": "leprosy.exam", "value": "no_signs"},
-                {"code": "narcology.drug_test", "value": "negative"},
-                {"code": "hbsag", "value": "reactive"}
-            ]}),
-        )
-        .await
-        .expect(201);
-    a
+    mhis_testkit::assessed_with_suggestions(&n.app, &n.site_id).await
 }
 
 /// Polls `path` on `app` until `done` holds (at most 20 s).

@@ -135,46 +135,6 @@ async fn submit(
     post(app, client, action, &form).await
 }
 
-/// A migrant assessed under ru-labour at `site_id` (through the JSON API)
-/// with a chest X-ray suggestive of TB, Xpert not detected and HBsAg
-/// reactive: `tb_evaluation` and `hepatitis_care` are suggested.
-async fn assessed(app: &TestApp, site_id: &str) -> String {
-    let migrant = app
-        .post(
-            "/api/v1/migrants",
-            &json!({"site_id": site_id, "family_name": "Рахимов", "given_names": "Шухрат",
-                    "sex": "male", "birth_date": "1990-06", "nationality": "TJ"}),
-        )
-        .await
-        .expect(201);
-    let a = app
-        .post(
-            "/api/v1/assessments",
-            &json!({"migrant_id": migrant["migrant"]["id"], "site_id": site_id,
-                    "purpose": "labour", "destination": "RU", "protocol": "ru-labour"}),
-        )
-        .await
-        .expect(201)["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    app.post(
-        &format!("/api/v1/assessments/{a}/observations"),
-        &json!({"observations": [
-            {"code": "hiv.a1", "value": "non_reactive"},
-            {"code": "syphilis.screen", "value": "non_reactive"},
-            {"code": "cxr", "value": "suggestive_tb"},
-            {"code": "xpert", "value": "mtb_not_detected"},
-            {"code": "leprosy.exam", "value": "no_signs"},
-            {"code": "narcology.drug_test", "value": "negative"},
-            {"code": "hbsag", "value": "reactive"}
-        ]}),
-    )
-    .await
-    .expect(201);
-    a
-}
-
 /// The id in the first link to a referral page.
 fn referral_id(html: &str) -> String {
     let marker = "href=\"/referrals/";
@@ -204,7 +164,7 @@ async fn a_suggested_referral_goes_to_another_site_and_its_outcome_comes_back() 
     account(&app, "doc.b", "clinician", &["TJ-DYU-02"]).await;
     account(&app, "reg.b", "registrar", &["TJ-DYU-02"]).await;
     account(&app, "doc.c", "clinician", &["TJ-DYU-03"]).await;
-    let assessment = assessed(&app, &site_a).await;
+    let assessment = mhis_testkit::assessed_with_suggestions(&app, &site_a).await;
     let assessment_path = format!("/assessments/{assessment}");
 
     // The referring clinician sees the suggestions with their forms.
@@ -457,7 +417,7 @@ async fn the_home_page_shows_overdue_referrals_once_the_due_date_passes() {
     site(&app, "TJ-DYU-03").await;
     account(&app, "doc.a", "clinician", &["TJ-DYU-01"]).await;
     account(&app, "doc.c", "clinician", &["TJ-DYU-03"]).await;
-    let assessment = assessed(&app, &site_a).await;
+    let assessment = mhis_testkit::assessed_with_suggestions(&app, &site_a).await;
     let created = app
         .post(
             &format!("/api/v1/assessments/{assessment}/referrals"),
@@ -506,7 +466,7 @@ async fn pages_are_translated() {
     let app = app().await;
     let site_a = site(&app, "TJ-DYU-01").await;
     account(&app, "doc.a", "clinician", &["TJ-DYU-01"]).await;
-    let assessment = assessed(&app, &site_a).await;
+    let assessment = mhis_testkit::assessed_with_suggestions(&app, &site_a).await;
     let doc_a = login(&app, "doc.a").await;
     get(&app, &doc_a, "/lang/ru?next=/").await;
     let p = get(&app, &doc_a, "/referrals?view=outbox").await;

@@ -76,6 +76,9 @@ enum Command {
     /// Benchmarks that print figures.
     #[command(subcommand)]
     Bench(commands::bench::Bench),
+    /// Export data (FHIR R4 NDJSON).
+    #[command(subcommand)]
+    Export(commands::export::ExportCommand),
 }
 
 fn main() -> ExitCode {
@@ -101,6 +104,7 @@ fn main() -> ExitCode {
             Command::Migrate(args) => commands::migrate::run(config, args).await,
             Command::Demo(args) => commands::demo::run(config, args).await,
             Command::Bench(bench) => commands::bench::run(config, bench).await,
+            Command::Export(command) => commands::export::run(config, command).await,
             Command::Verify(args) => commands::verify::run(args).await,
             Command::Classify(args) => commands::classify::run(config, args),
             Command::Site(command) => commands::site::run(config, command).await,

@@ -17,6 +17,7 @@ pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod federation;
+pub mod fhir;
 pub mod openapi;
 pub mod protocols;
 pub mod routes;

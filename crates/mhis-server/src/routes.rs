@@ -68,6 +68,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(|| async { ApiError::not_found("route") });
     Router::new()
         .nest("/api/v1", api)
+        .nest("/fhir/R4", crate::fhir::router())
         .merge(crate::ui::router())
         .route(
             crate::federation::INBOX_PATH,

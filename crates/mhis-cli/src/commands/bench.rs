@@ -22,6 +22,9 @@ pub enum Bench {
     /// Messages per second between two nodes on loopback, with signing and
     /// verification included.
     Federation(super::bench_federation::Args),
+    /// FHIR API: identifier search latency over N patients and transaction
+    /// Bundle import throughput.
+    Fhir(super::bench_fhir::Args),
     /// Decisions per second of the protocol engine on one core, and of the
     /// whole `classify` path (JSON in and out).
     Engine {
@@ -68,6 +71,7 @@ pub async fn run(config_file: Option<&Path>, bench: Bench) -> anyhow::Result<Exi
         Bench::Ingest(args) => ingest(config_file, args).await,
         Bench::Verify(args) => super::bench_verify::run(args).await,
         Bench::Federation(args) => super::bench_federation::run(args).await,
+        Bench::Fhir(args) => super::bench_fhir::run(config_file, args).await,
         Bench::Engine { decisions } => engine(decisions),
     }
 }

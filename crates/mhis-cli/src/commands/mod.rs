@@ -3,9 +3,11 @@
 pub mod audit;
 pub mod bench;
 pub mod bench_federation;
+pub mod bench_fhir;
 pub mod bench_verify;
 pub mod classify;
 pub mod demo;
+pub mod export;
 pub mod federation;
 pub mod keys;
 pub mod migrate;

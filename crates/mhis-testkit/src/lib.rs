@@ -374,6 +374,80 @@ pub async fn assessed_with_suggestions(client: &Client, site_id: &str) -> String
     assessment
 }
 
+/// A browser-like client of the web interface: cookies, forms, pages.
+pub mod web {
+    use super::TestApp;
+    use reqwest::StatusCode;
+
+    /// A client that keeps cookies and follows redirects.
+    pub fn browser() -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .expect("an HTTP client")
+    }
+
+    /// A page as the browser got it: status, final path, HTML.
+    pub struct Page {
+        /// HTTP status.
+        pub status: StatusCode,
+        /// The path after redirects.
+        pub path: String,
+        /// The body.
+        pub html: String,
+    }
+
+    /// The page a response carries.
+    pub async fn page(response: reqwest::Response) -> Page {
+        Page {
+            status: response.status(),
+            path: response.url().path().to_owned(),
+            html: response.text().await.expect("a page body"),
+        }
+    }
+
+    /// `GET path`.
+    pub async fn get(app: &TestApp, client: &reqwest::Client, path: &str) -> Page {
+        page(
+            client
+                .get(format!("{}{path}", app.address))
+                .send()
+                .await
+                .expect("GET"),
+        )
+        .await
+    }
+
+    /// `POST path` with a form.
+    pub async fn post(
+        app: &TestApp,
+        client: &reqwest::Client,
+        path: &str,
+        form: &[(&str, &str)],
+    ) -> Page {
+        page(
+            client
+                .post(format!("{}{path}", app.address))
+                .form(form)
+                .send()
+                .await
+                .expect("POST"),
+        )
+        .await
+    }
+
+    /// The CSRF token of the page's forms.
+    pub fn csrf(html: &str) -> String {
+        let marker = "name=\"csrf\" value=\"";
+        let start = html.find(marker).expect("a form with a CSRF token") + marker.len();
+        html[start..]
+            .split('"')
+            .next()
+            .unwrap_or_default()
+            .to_owned()
+    }
+}
+
 /// Writes a story test that runs on SQLite and on PostgreSQL.
 ///
 /// ```text

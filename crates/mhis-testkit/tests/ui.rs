@@ -3,6 +3,7 @@
 //! real server (SQLite).
 
 use mhis_server::auth::{NewAccount, create_account};
+use mhis_testkit::web::{Page, browser, csrf, get, page, post};
 use mhis_testkit::{Backend, TestApp, spawn_app};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -52,14 +53,6 @@ async fn account(
     .expect("create account");
 }
 
-/// A browser-like client: keeps cookies, follows redirects.
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap()
-}
-
 /// A browser-like client that sends `Accept-Language`.
 fn browser_in(accept_language: &str) -> reqwest::Client {
     let mut headers = reqwest::header::HeaderMap::new();
@@ -72,43 +65,6 @@ fn browser_in(accept_language: &str) -> reqwest::Client {
         .default_headers(headers)
         .build()
         .unwrap()
-}
-
-struct Page {
-    status: StatusCode,
-    path: String,
-    html: String,
-}
-
-async fn page(response: reqwest::Response) -> Page {
-    Page {
-        status: response.status(),
-        path: response.url().path().to_owned(),
-        html: response.text().await.unwrap(),
-    }
-}
-
-async fn get(app: &TestApp, client: &reqwest::Client, path: &str) -> Page {
-    page(
-        client
-            .get(format!("{}{path}", app.address))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
-}
-
-async fn post(app: &TestApp, client: &reqwest::Client, path: &str, form: &[(&str, &str)]) -> Page {
-    page(
-        client
-            .post(format!("{}{path}", app.address))
-            .form(form)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
 }
 
 /// Fills in and sends the login form.
@@ -138,13 +94,6 @@ async fn login(app: &TestApp, client: &reqwest::Client, username: &str) -> Page 
     assert_eq!(p.status, StatusCode::OK, "{}", p.html);
     assert_eq!(p.path, "/");
     p
-}
-
-/// The CSRF token of the page's forms.
-fn csrf(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("a form with a CSRF token") + marker.len();
-    html[start..].split('"').next().unwrap().to_owned()
 }
 
 /// Registers a migrant through the JSON API at `site_id`; returns its id.

@@ -5,6 +5,7 @@
 //! notice of the home page.
 
 use mhis_server::auth::{NewAccount, create_account};
+use mhis_testkit::web::{Page, browser, csrf, get, post};
 use mhis_testkit::{Backend, TestApp, spawn_app};
 use reqwest::StatusCode;
 use serde_json::json;
@@ -46,58 +47,6 @@ async fn account(app: &TestApp, username: &str, role: &str, sites: &[&str]) {
     )
     .await
     .expect("create account");
-}
-
-/// A browser-like client: keeps cookies, follows redirects.
-fn browser() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap()
-}
-
-struct Page {
-    status: StatusCode,
-    path: String,
-    html: String,
-}
-
-async fn page(response: reqwest::Response) -> Page {
-    Page {
-        status: response.status(),
-        path: response.url().path().to_owned(),
-        html: response.text().await.unwrap(),
-    }
-}
-
-async fn get(app: &TestApp, client: &reqwest::Client, path: &str) -> Page {
-    page(
-        client
-            .get(format!("{}{path}", app.address))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
-}
-
-async fn post(app: &TestApp, client: &reqwest::Client, path: &str, form: &[(&str, &str)]) -> Page {
-    page(
-        client
-            .post(format!("{}{path}", app.address))
-            .form(form)
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
-}
-
-/// The CSRF token of the page's forms.
-fn csrf(html: &str) -> String {
-    let marker = "name=\"csrf\" value=\"";
-    let start = html.find(marker).expect("a form with a CSRF token") + marker.len();
-    html[start..].split('"').next().unwrap().to_owned()
 }
 
 /// A signed-in browser of `username`.

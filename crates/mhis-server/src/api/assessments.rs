@@ -158,14 +158,7 @@ pub async fn decision(
 /// The engine's decision over an assessment's current observations, as
 /// the JSON of `mhis classify`.
 pub async fn decide(state: &AppState, assessment: &Assessment) -> ApiResult<serde_json::Value> {
-    let migrant = state.store.get_migrant(assessment.migrant_id).await?;
-    let observations = state.store.list_observations(assessment.id, false).await?;
-    let case = Case::new(
-        assessment.assessment_date,
-        migrant.details.birth_date,
-        migrant.details.sex,
-        observations.into_iter().map(|o| (o.code, o.value)),
-    );
+    let case = case_of(state, assessment).await?;
     let decision = state
         .protocols
         .classify(assessment.protocol.as_str(), &case)
@@ -175,6 +168,19 @@ pub async fn decide(state: &AppState, assessment: &Assessment) -> ApiResult<serd
             ClassifyError::Case(f) => f.into(),
         })?;
     Ok(decision.to_json())
+}
+
+/// The facts the protocol engine reads for a stored assessment: the
+/// person's birth date and sex, and the current observations.
+pub async fn case_of(state: &AppState, assessment: &Assessment) -> ApiResult<Case> {
+    let migrant = state.store.get_migrant(assessment.migrant_id).await?;
+    let observations = state.store.list_observations(assessment.id, false).await?;
+    Ok(Case::new(
+        assessment.assessment_date,
+        migrant.details.birth_date,
+        migrant.details.sex,
+        observations.into_iter().map(|o| (o.code, o.value)),
+    ))
 }
 
 /// After results change: `complete` when the protocol has decided and

@@ -204,13 +204,14 @@ async fn record(
                 now + chrono::Duration::from_std(backoff(message.attempts)).unwrap_or_default();
             state
                 .store
-                .message_failed(message.id, &reason, to_utc(next))
+                .message_failed(message.id, &reason, to_micros(next))
                 .await
         }
     }
 }
 
-fn to_utc(t: DateTime<Utc>) -> DateTime<Utc> {
+/// To the microsecond, the precision both backends store.
+fn to_micros(t: DateTime<Utc>) -> DateTime<Utc> {
     use chrono::SubsecRound;
     t.trunc_subsecs(6)
 }

@@ -15,7 +15,6 @@ use mhis_domain::ids::{AssessmentId, MigrantId, ObservationId, SiteId};
 use mhis_domain::migrant::{Migrant, PartialDate, normalise_document_number};
 use mhis_domain::observation::Observation;
 use mhis_domain::page::{Page, PageRequest};
-use mhis_domain::protocol::Case;
 use mhis_domain::transliteration::search_key;
 use mhis_fhir::bundle::{IntoResource, parse_resource, searchset, to_json};
 use mhis_fhir::model::coded::Coded;
@@ -1071,14 +1070,7 @@ pub(super) async fn conditions(
 ) -> FhirResult<Vec<Resource>> {
     let mut out = Vec::new();
     for a in assessments {
-        let migrant = state.store.get_migrant(a.migrant_id).await?;
-        let observations = state.store.list_observations(a.id, false).await?;
-        let case = Case::new(
-            a.assessment_date,
-            migrant.details.birth_date,
-            migrant.details.sex,
-            observations.into_iter().map(|o| (o.code, o.value)),
-        );
+        let case = crate::api::assessments::case_of(state, a).await?;
         // A protocol no longer loaded decides nothing here.
         let Ok(decision) = state.protocols.classify(a.protocol.as_str(), &case) else {
             continue;

@@ -18,6 +18,7 @@ pub mod error;
 pub mod extract;
 pub mod federation;
 pub mod fhir;
+pub mod indicators;
 pub mod openapi;
 pub mod protocols;
 pub mod routes;
@@ -32,7 +33,8 @@ use std::future::Future;
 use tokio::net::TcpListener;
 
 /// Serves the application on a bound listener until `shutdown` completes,
-/// with the federation delivery worker running beside it. Tests bind port 0
+/// with the federation delivery worker and the indicator refresher running
+/// beside it. Tests bind port 0
 /// and read the address back from the listener.
 pub async fn serve(
     listener: TcpListener,
@@ -40,6 +42,7 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let worker = tokio::spawn(federation::worker::run(state.clone()));
+    let refresher = tokio::spawn(indicators::run(state.clone()));
     let app = routes::app(state);
     let served = axum::serve(
         listener,
@@ -48,5 +51,6 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     worker.abort();
+    refresher.abort();
     served
 }

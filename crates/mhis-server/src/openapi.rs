@@ -21,8 +21,9 @@ use utoipa::OpenApi;
         crate::api::observations::record, crate::api::observations::list,
         crate::api::observations::get, crate::api::observations::correct,
         crate::api::vocabulary::list,
+        crate::api::indicators::list, crate::api::indicators::values,
     ),
     tags((name = "sites"), (name = "migrants"), (name = "assessments"), (name = "observations"),
-         (name = "vocabulary"), (name = "certificates"))
+         (name = "vocabulary"), (name = "certificates"), (name = "indicators"))
 )]
 pub struct ApiDoc;

@@ -1,6 +1,8 @@
 //! Every route of the server, in one place.
 
-use crate::api::{assessments, certificates, migrants, observations, referrals, sites, vocabulary};
+use crate::api::{
+    assessments, certificates, indicators, migrants, observations, referrals, sites, vocabulary,
+};
 use crate::error::ApiError;
 use crate::openapi::ApiDoc;
 use crate::state::AppState;
@@ -64,6 +66,8 @@ pub fn app(state: AppState) -> Router {
         .route("/referrals/{id}/outcome", post(referrals::outcome))
         .route("/referrals/{id}/{action}", post(referrals::act))
         .route("/vocabulary", get(vocabulary::list))
+        .route("/indicators", get(indicators::list))
+        .route("/indicators/{id}", get(indicators::values))
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .fallback(|| async { ApiError::not_found("route") });
     Router::new()
@@ -75,6 +79,10 @@ pub fn app(state: AppState) -> Router {
             post(crate::federation::inbox::receive),
         )
         .route("/healthz", get(|| async { "ok" }))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            wake_indicators,
+        ))
         .layer(DefaultBodyLimit::max(state.max_body_bytes))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
@@ -102,4 +110,22 @@ pub fn app(state: AppState) -> Router {
             HeaderValue::from_static("no-referrer"),
         ))
         .with_state(state)
+}
+
+/// After a request that may have written, wakes the indicator refresher
+/// (it finds what changed from the marks the database wrote).
+async fn wake_indicators(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let writes = !matches!(
+        *request.method(),
+        axum::http::Method::GET | axum::http::Method::HEAD | axum::http::Method::OPTIONS
+    );
+    let response = next.run(request).await;
+    if writes {
+        state.indicators.wake.notify_one();
+    }
+    response
 }

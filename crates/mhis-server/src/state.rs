@@ -34,6 +34,8 @@ pub struct AppState {
     pub reasons: Arc<ReasonCatalogue>,
     /// The node identity and the delivery worker's wake-up.
     pub federation: Arc<crate::federation::Federation>,
+    /// The indicator catalogue and the aggregate refresher's wake-up.
+    pub indicators: Arc<crate::indicators::Indicators>,
 }
 
 impl AppState {
@@ -51,6 +53,7 @@ impl AppState {
             key_encryption: None,
             reasons: Arc::new(ReasonCatalogue::built_in()),
             federation: Arc::default(),
+            indicators: Arc::default(),
         }
     }
 

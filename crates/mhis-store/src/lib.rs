@@ -23,7 +23,9 @@ use mhis_domain::site::{NewSite, Site};
 use serde_json::Value as Json;
 
 pub mod federation;
+pub mod indicators;
 pub use federation::*;
+pub use indicators::*;
 
 /// Every way storage can fail.
 #[derive(Debug, thiserror::Error)]
@@ -110,7 +112,7 @@ pub struct Actor(pub String);
 
 /// The storage of one mhis deployment.
 #[async_trait]
-pub trait Store: FederationStore + Send + Sync + 'static {
+pub trait Store: FederationStore + IndicatorStore + Send + Sync + 'static {
     /// Applies pending migrations.
     async fn migrate(&self) -> StoreResult<()>;
 

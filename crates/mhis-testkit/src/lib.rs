@@ -144,6 +144,17 @@ impl Client {
         Self::reply(r).await
     }
 
+    /// GET a path expecting 200 and a text body (CSV, HTML).
+    pub async fn get_text(&self, path: &str) -> String {
+        let r = self
+            .request(reqwest::Method::GET, path)
+            .send()
+            .await
+            .expect("GET");
+        assert_eq!(r.status(), reqwest::StatusCode::OK, "GET {path}");
+        r.text().await.expect("a text body")
+    }
+
     /// POST JSON to a path.
     pub async fn post(&self, path: &str, body: &Value) -> Reply {
         let r = self

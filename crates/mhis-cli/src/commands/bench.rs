@@ -25,6 +25,9 @@ pub enum Bench {
     /// FHIR API: identifier search latency over N patients and transaction
     /// Bundle import throughput.
     Fhir(super::bench_fhir::Args),
+    /// Dashboard queries over the live indicator cube at N assessments,
+    /// against DuckDB over the same rows; load time and write overhead.
+    Indicators(super::bench_indicators::Args),
     /// Decisions per second of the protocol engine on one core, and of the
     /// whole `classify` path (JSON in and out).
     Engine {
@@ -72,6 +75,7 @@ pub async fn run(config_file: Option<&Path>, bench: Bench) -> anyhow::Result<Exi
         Bench::Verify(args) => super::bench_verify::run(args).await,
         Bench::Federation(args) => super::bench_federation::run(args).await,
         Bench::Fhir(args) => super::bench_fhir::run(config_file, args).await,
+        Bench::Indicators(args) => super::bench_indicators::run(config_file, args).await,
         Bench::Engine { decisions } => engine(decisions),
     }
 }

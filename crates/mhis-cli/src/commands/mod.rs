@@ -4,6 +4,7 @@ pub mod audit;
 pub mod bench;
 pub mod bench_federation;
 pub mod bench_fhir;
+pub mod bench_indicators;
 pub mod bench_verify;
 pub mod classify;
 pub mod demo;

@@ -15,13 +15,17 @@
 //! names exists, and every site and disaggregation value that has data is
 //! mapped. Suppressed cells are never exported.
 
-use super::catalogue::{Catalogue, Unit};
+use super::catalogue::{Catalogue, Indicator, Unit};
 use super::dims::{Dimension, PeriodKind, parse_period};
-use super::evaluate::{Filter, evaluate};
+use super::evaluate::{Cell, Filter, evaluate};
 use super::facts::FactRow;
 use crate::error::FieldError;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+
+/// Computes an indicator's cells under a filter and breakdown: the
+/// reference over rows, or the live cube.
+pub type Evaluator<'a> = dyn FnMut(&Indicator, &Filter, Option<Dimension>) -> Vec<Cell> + 'a;
 
 /// One indicator mapped to a DHIS2 data element.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -94,7 +98,21 @@ impl Mapping {
     /// indicators, counts that are not plain numbers, sites and
     /// disaggregation values without a DHIS2 identifier.
     pub fn problems(&self, catalogue: &Catalogue, rows: &[FactRow]) -> Vec<FieldError> {
+        self.problems_with(catalogue, &Filter::default(), &mut |i, f, by| {
+            evaluate(catalogue, i, rows, f, by)
+        })
+    }
+
+    /// [`Mapping::problems`] over any evaluator (the live cube, or the
+    /// reference over rows), for the records `filter` selects.
+    pub fn problems_with(
+        &self,
+        catalogue: &Catalogue,
+        filter: &Filter,
+        eval: &mut Evaluator<'_>,
+    ) -> Vec<FieldError> {
         let mut problems = Vec::new();
+        let mut sites = std::collections::BTreeSet::new();
         for (i, d) in self.data.iter().enumerate() {
             let field = format!("data[{i}]");
             let Some(indicator) = catalogue.get(&d.indicator) else {
@@ -113,14 +131,17 @@ impl Mapping {
                     ),
                 ));
             }
-            let values: std::collections::BTreeSet<String> = rows
-                .iter()
-                .filter(|r| r.kind == indicator.facts)
-                .map(|r| match d.disaggregate_by {
-                    Some(dim) => super::evaluate::key_of(dim, r),
-                    None => "default".to_owned(),
-                })
-                .collect();
+            // Every key with records gets a cell, suppressed or not.
+            let values: std::collections::BTreeSet<String> =
+                eval(indicator, filter, d.disaggregate_by)
+                    .into_iter()
+                    .map(|c| c.key.unwrap_or_else(|| "default".to_owned()))
+                    .collect();
+            sites.extend(
+                eval(indicator, filter, Some(Dimension::Site))
+                    .into_iter()
+                    .filter_map(|c| c.key),
+            );
             for v in values {
                 if !d.category_option_combos.contains_key(&v) {
                     problems.push(FieldError::new(
@@ -139,10 +160,8 @@ impl Mapping {
                 }
             }
         }
-        let sites: std::collections::BTreeSet<&str> =
-            rows.iter().map(|r| r.site.as_str()).collect();
         for site in sites {
-            if !self.org_units.contains_key(site) {
+            if !self.org_units.contains_key(&site) {
                 problems.push(FieldError::new(
                     "org_units",
                     format!("site '{site}' has data but no org unit"),
@@ -161,6 +180,18 @@ impl Mapping {
         rows: &[FactRow],
         period: &str,
     ) -> Result<DataValueSet, FieldError> {
+        self.export_with(catalogue, period, &mut |i, f, by| {
+            evaluate(catalogue, i, rows, f, by)
+        })
+    }
+
+    /// [`Mapping::export`] over any evaluator.
+    pub fn export_with(
+        &self,
+        catalogue: &Catalogue,
+        period: &str,
+        eval: &mut Evaluator<'_>,
+    ) -> Result<DataValueSet, FieldError> {
         let (_, from, to) = parse_period("period", period)?;
         let mut data_values = Vec::new();
         for d in &self.data {
@@ -175,7 +206,7 @@ impl Mapping {
                     today: Some(to),
                     ..Filter::default()
                 };
-                for cell in evaluate(catalogue, indicator, rows, &filter, d.disaggregate_by) {
+                for cell in eval(indicator, &filter, d.disaggregate_by) {
                     let Some(value) = cell.value.filter(|_| !cell.suppressed) else {
                         continue;
                     };

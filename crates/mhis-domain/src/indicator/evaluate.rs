@@ -88,7 +88,7 @@ pub fn key_of(dimension: Dimension, row: &FactRow) -> String {
     }
 }
 
-fn has_all(row: &FactRow, flags: &[String], today: Option<NaiveDate>) -> bool {
+pub(crate) fn has_all(row: &FactRow, flags: &[String], today: Option<NaiveDate>) -> bool {
     flags.iter().all(|f| {
         if f == "overdue" {
             row.due_date
@@ -100,24 +100,55 @@ fn has_all(row: &FactRow, flags: &[String], today: Option<NaiveDate>) -> bool {
     })
 }
 
-/// The nearest-rank percentile `p` (0 < p ≤ 100) of sorted values.
-pub fn nearest_rank(sorted: &[u32], p: f64) -> Option<f64> {
-    if sorted.is_empty() {
+/// The nearest-rank percentile `p` (0 < p ≤ 100) of a distribution held
+/// as value → how many people have it.
+pub fn nearest_rank(histogram: &BTreeMap<u32, u64>, p: f64) -> Option<f64> {
+    let n: u64 = histogram.values().sum();
+    if n == 0 {
         return None;
     }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil().max(1.0) as usize;
-    Some(f64::from(sorted[rank.min(sorted.len()) - 1]))
+    let rank = ((p / 100.0) * n as f64).ceil().max(1.0) as u64;
+    nth(histogram, rank.min(n)).map(f64::from)
 }
 
-/// The median: the middle value, or the mean of the two middle values.
-pub fn median(sorted: &[u32]) -> Option<f64> {
-    let n = sorted.len();
+/// The median of a distribution held as value → count: the middle value,
+/// or the mean of the two middle values.
+pub fn median(histogram: &BTreeMap<u32, u64>) -> Option<f64> {
+    let n: u64 = histogram.values().sum();
     match n {
         0 => None,
-        _ if n % 2 == 1 => Some(f64::from(sorted[n / 2])),
-        _ => Some((f64::from(sorted[n / 2 - 1]) + f64::from(sorted[n / 2])) / 2.0),
+        _ if n % 2 == 1 => nth(histogram, n / 2 + 1).map(f64::from),
+        _ => {
+            Some((f64::from(nth(histogram, n / 2)?) + f64::from(nth(histogram, n / 2 + 1)?)) / 2.0)
+        }
     }
 }
+
+/// The `rank`-th smallest value (1-based).
+fn nth(histogram: &BTreeMap<u32, u64>, rank: u64) -> Option<u32> {
+    let mut seen = 0;
+    for (value, count) in histogram {
+        seen += count;
+        if seen >= rank {
+            return Some(*value);
+        }
+    }
+    None
+}
+
+/// What a cell counts before it is finished into a [`Cell`].
+#[derive(Debug, Default, Clone)]
+pub struct Tally {
+    /// Rows in the numerator.
+    pub numerator: u64,
+    /// Rows in the denominator.
+    pub denominator: u64,
+    /// The measure's distribution over the numerator's rows.
+    pub histogram: BTreeMap<u32, u64>,
+}
+
+/// Cells keyed by (breakdown value, split value).
+pub type Tallies = BTreeMap<(Option<String>, Option<String>), Tally>;
 
 /// Evaluates `indicator` over `rows`, filtered, broken down by `by` when
 /// given, with `catalogue`'s suppression. Cells are ordered by key, then
@@ -129,13 +160,7 @@ pub fn evaluate(
     filter: &Filter,
     by: Option<Dimension>,
 ) -> Vec<Cell> {
-    #[derive(Default)]
-    struct Acc {
-        numerator: u64,
-        denominator: u64,
-        values: Vec<u32>,
-    }
-    let mut cells: BTreeMap<(Option<String>, Option<String>), Acc> = BTreeMap::new();
+    let mut cells = Tallies::new();
     for row in rows
         .iter()
         .filter(|r| r.kind == indicator.facts && filter.matches(r))
@@ -152,43 +177,51 @@ pub fn evaluate(
             None => None,
         };
         // Every key with rows gets a cell, so a zero shows as zero.
-        let acc = cells.entry((key, split)).or_default();
+        let tally = cells.entry((key, split)).or_default();
         if in_denominator {
-            acc.denominator += 1;
+            tally.denominator += 1;
         }
         if in_numerator {
-            acc.numerator += 1;
+            tally.numerator += 1;
             if let Some(m) = indicator.measure.as_ref().and_then(|m| row.measures.get(m)) {
-                acc.values.push(*m);
+                *tally.histogram.entry(*m).or_default() += 1;
             }
         }
     }
+    finish(catalogue, indicator, cells)
+}
+
+/// Turns tallies into cells: the value in the indicator's unit, and
+/// suppression of small counts (see the module documentation). Every
+/// evaluator ends here, so every output is suppressed alike.
+pub fn finish(catalogue: &Catalogue, indicator: &Indicator, cells: Tallies) -> Vec<Cell> {
     let k = catalogue.suppress_below;
     let small = |n: u64| n > 0 && n < k;
     cells
         .into_iter()
-        .map(|((key, split), mut acc)| {
-            acc.values.sort_unstable();
+        .map(|((key, split), tally)| {
+            let people: u64 = tally.histogram.values().sum();
             let suppressed = match indicator.unit {
-                Unit::MedianDays | Unit::P90Days => small(acc.values.len() as u64),
-                _ => small(acc.numerator) || small(acc.denominator),
+                Unit::MedianDays | Unit::P90Days => small(people),
+                _ => small(tally.numerator) || small(tally.denominator),
             };
             let ratio = |scale: f64| {
-                (acc.denominator > 0).then(|| acc.numerator as f64 / acc.denominator as f64 * scale)
+                (tally.denominator > 0)
+                    .then(|| tally.numerator as f64 / tally.denominator as f64 * scale)
             };
             let value = match indicator.unit {
-                Unit::Count => Some(acc.numerator as f64),
+                Unit::Count => Some(tally.numerator as f64),
                 Unit::Percent => ratio(100.0),
                 Unit::Per100000 => ratio(100_000.0),
-                Unit::MedianDays => median(&acc.values),
-                Unit::P90Days => nearest_rank(&acc.values, 90.0),
+                Unit::MedianDays => median(&tally.histogram),
+                Unit::P90Days => nearest_rank(&tally.histogram, 90.0),
             };
             let is_ratio = matches!(indicator.unit, Unit::Percent | Unit::Per100000);
             Cell {
                 key,
                 split,
-                numerator: (!suppressed).then_some(acc.numerator),
-                denominator: (!suppressed && is_ratio).then_some(acc.denominator),
+                numerator: (!suppressed).then_some(tally.numerator),
+                denominator: (!suppressed && is_ratio).then_some(tally.denominator),
                 value: if suppressed { None } else { value },
                 suppressed,
             }

@@ -16,17 +16,22 @@
 //! - [`evaluate`] computes an indicator over fact rows by brute force, with
 //!   suppression. Storage keeps aggregates current for speed; this
 //!   evaluator is the definition they are tested against.
+//! - [`cube`] is the live aggregate storage keeps current at each write:
+//!   the terms a row counts under, the deltas of a change, the planning of
+//!   a query over day, week and month grains, and its evaluation.
 //! - [`dhis2`] maps indicators and disaggregations to DHIS2 data elements,
 //!   category option combos and org units, and writes dataValueSets JSON
 //!   and ADX XML.
 
 pub mod catalogue;
+pub mod cube;
 pub mod dhis2;
 pub mod dims;
 pub mod evaluate;
 pub mod facts;
 
 pub use catalogue::{Catalogue, Indicator, Unit};
+pub use cube::{CubeQuery, CubeSum, Grain, evaluate_cube, plan};
 pub use dims::{AgeGroup, Dimension, PeriodKind};
 pub use evaluate::{Cell, Filter, evaluate};
 pub use facts::{FactKind, FactRow};

@@ -175,12 +175,24 @@ pub async fn decide(state: &AppState, assessment: &Assessment) -> ApiResult<serd
 pub async fn case_of(state: &AppState, assessment: &Assessment) -> ApiResult<Case> {
     let migrant = state.store.get_migrant(assessment.migrant_id).await?;
     let observations = state.store.list_observations(assessment.id, false).await?;
-    Ok(Case::new(
+    Ok(case_of_parts(assessment, &migrant, &observations))
+}
+
+/// The engine's facts from an assessment, its person and its current
+/// observations, already read.
+pub fn case_of_parts(
+    assessment: &Assessment,
+    migrant: &mhis_domain::migrant::Migrant,
+    observations: &[mhis_domain::observation::Observation],
+) -> Case {
+    Case::new(
         assessment.assessment_date,
         migrant.details.birth_date,
         migrant.details.sex,
-        observations.into_iter().map(|o| (o.code, o.value)),
-    ))
+        observations
+            .iter()
+            .map(|o| (o.code.clone(), o.value.clone())),
+    )
 }
 
 /// After results change: `complete` when the protocol has decided and

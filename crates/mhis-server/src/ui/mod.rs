@@ -16,11 +16,15 @@
 //! - [`referrals`] — referral inbox, outbox and overdue lists, the referral
 //!   page with its timeline and actions, and the referral section of the
 //!   assessment page;
+//! - [`dashboard`] — indicator tiles, time-series and breakdown charts
+//!   ([`charts`], SVG rendered here), filters and CSV downloads;
 //! - [`admin`] — sites, users and the audit trail;
 //! - [`verify`] — the public certificate verifier.
 
 pub mod admin;
 pub mod assessment;
+pub mod charts;
+pub mod dashboard;
 pub mod forms;
 pub mod i18n;
 pub mod pages;
@@ -58,6 +62,8 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/static/mhis.css", get(stylesheet))
         .route("/login", get(pages::login_form).post(pages::login))
+        .route("/dashboard", get(dashboard::page))
+        .route("/dashboard/csv/{id}", get(dashboard::csv))
         .route("/logout", post(pages::logout))
         .route("/lang/{code}", get(pages::set_lang))
         .route("/", get(pages::home))

@@ -6,7 +6,7 @@ use super::SqliteStore;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use mhis_domain::indicator::catalogue::Catalogue;
-use mhis_domain::indicator::cube::{CubeKey, CubeQuery, CubeSum, Grain, deltas};
+use mhis_domain::indicator::cube::{CubeKey, CubeQuery, CubeSum, SumKey, deltas};
 use mhis_domain::indicator::dims::Dimension;
 use mhis_domain::indicator::{FactKind, FactRow};
 use mhis_store::{
@@ -172,8 +172,7 @@ impl IndicatorStore for SqliteStore {
             Some(d) if !by_period => dimension_column(d),
             _ => "''",
         };
-        type Group = (String, String, Option<(Grain, NaiveDate)>, Option<String>);
-        let mut sums: BTreeMap<Group, i64> = BTreeMap::new();
+        let mut sums: BTreeMap<SumKey, i64> = BTreeMap::new();
         // One range scan of the primary key per segment.
         for segment in &q.segments {
             let mut b = QueryBuilder::<Sqlite>::new("SELECT term, val, ");

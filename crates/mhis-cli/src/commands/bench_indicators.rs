@@ -682,7 +682,7 @@ pub async fn run(config_file: Option<&Path>, args: Args) -> anyhow::Result<ExitC
         }
         state.store.load_facts(&chunk, &[]).await?;
         done += n;
-        if done % 1_000_000 == 0 {
+        if done.is_multiple_of(1_000_000) {
             eprintln!("  {done} assessments, {} cube cells so far", cube.len());
         }
     }

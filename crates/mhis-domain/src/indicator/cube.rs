@@ -259,6 +259,10 @@ pub struct CubeQuery {
     pub by: Option<Dimension>,
 }
 
+/// What a sum is grouped by: term, value, period (for a period
+/// breakdown), breakdown value (for another).
+pub type SumKey = (String, String, Option<(Grain, NaiveDate)>, Option<String>);
+
 /// One sum storage answers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CubeSum {
@@ -479,8 +483,7 @@ impl MemoryCube {
 
     /// Answers a query as storage does.
     pub fn query(&self, q: &CubeQuery) -> Vec<CubeSum> {
-        let mut sums: BTreeMap<(String, String, Option<(Grain, NaiveDate)>, Option<String>), i64> =
-            BTreeMap::new();
+        let mut sums: BTreeMap<SumKey, i64> = BTreeMap::new();
         for (k, n) in &self.cells {
             let in_segment = q
                 .segments

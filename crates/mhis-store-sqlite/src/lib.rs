@@ -40,6 +40,8 @@ use std::time::Duration;
 use uuid::Uuid;
 
 mod federation;
+mod import;
+mod vaccination;
 
 /// The SQLite store.
 #[derive(Clone)]

@@ -27,6 +27,7 @@ pub mod referral;
 pub mod site;
 pub mod text;
 pub mod transliteration;
+pub mod vaccination;
 pub mod vocabulary;
 
 pub use error::{DomainError, FieldError};

@@ -16,20 +16,19 @@
 //! | [`diagnostic_report`] | chest X-ray reading → `DiagnosticReport` |
 //! | [`condition`] | classes the protocol found → `Condition` |
 //! | [`site`] | site → `Organization` and `Location` |
+//! | [`immunization`] | vaccination ⇄ `Immunization`, coded by CVX from the vaccine catalogue |
 //! | [`outcome`] | errors → `OperationOutcome` |
 //! | [`bundle`] | `searchset`, `batch-response`/`transaction-response` Bundles, resource helpers |
 //! | [`message`] | message Bundles: build, and parse with structural checks |
-//! | [`referral`] | referral messages (`ServiceRequest`, `Task`, `Patient`, `Observation`, `Condition`) ⇄ `mhis_domain::referral::ReferralMessage` |
+//! | [`referral`] | referral messages (`ServiceRequest`, `Task`, `Patient`, `Observation`, `Condition`) ⇄ `mhis_domain::referral::ReferralMessage`, and stored referrals → `ServiceRequest` and `Task` |
 //! | [`uri`] | every system and extension URI mhis writes |
 //!
-//! **Not mapped:** vaccinations (`Immunization`): the domain records none
-//! yet.
-
 pub mod bundle;
 pub mod condition;
 pub mod diagnostic_report;
 pub mod encounter;
 mod error;
+pub mod immunization;
 pub mod message;
 pub mod observation;
 pub mod outcome;

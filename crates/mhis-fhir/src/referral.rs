@@ -85,8 +85,8 @@ use fhir::r4::types::{
 use mhis_domain::country::CountryCode;
 use mhis_domain::ids::{MessageId, ReferralId};
 use mhis_domain::referral::{
-    NodeRef, PersonSummary, ReferralContent, ReferralEvent, ReferralKind, ReferralMessage,
-    ReferralOutcome, ReferralState, SummaryObservation, Urgency,
+    NodeRef, PersonSummary, Referral, ReferralContent, ReferralEvent, ReferralKind,
+    ReferralMessage, ReferralOutcome, ReferralState, SummaryObservation, Urgency,
 };
 use mhis_domain::vocabulary::{ValueType, Vocabulary};
 use serde_json::Value as Json;
@@ -164,6 +164,69 @@ fn annotation(text: &str) -> Annotation {
 
 fn non_empty(s: &str) -> Option<types::String> {
     (!s.is_empty()).then(|| string(s))
+}
+
+// ---------------------------------------------------------------- stored referrals
+
+/// The subject of a stored referral: `Patient/<migrant id>` when the person
+/// is registered here, else the person's name as a display (a referral
+/// received from a peer names someone this deployment has not registered).
+fn stored_subject(r: &Referral) -> Reference {
+    match r.migrant_id {
+        Some(m) => util::reference("Patient", m),
+        None => Reference {
+            display: non_empty(format!("{} {}", r.person.given_names, r.person.family_name).trim()),
+            ..Default::default()
+        },
+    }
+}
+
+/// A stored referral as the API's `ServiceRequest` (id = the referral id):
+/// the message mapping of the module doc, with the subject as
+/// `Patient/<migrant id>` (else the person's name), `requester` the
+/// referring site (`Organization/<site id>`) when it is local, the
+/// receiving site as `performer` when it is local, and the clinical
+/// summary left to the Patient's own Observations and Conditions.
+pub fn service_request_of(r: &Referral) -> ServiceRequest {
+    let content = ReferralContent::of(r);
+    let mut request = service_request(&content, "", &[], &[]);
+    request.subject = stored_subject(r);
+    if r.from_peer.is_none()
+        && let Some(requester) = request.requester.as_mut()
+    {
+        requester.reference = Some(string(format!("Organization/{}", r.site_id)));
+    }
+    if let Some(site) = r.to_site_id {
+        request.performer = vec![util::reference("Organization", site)];
+    }
+    request.meta = Some(last_updated(&r.updated_at));
+    request
+}
+
+/// A stored referral's `Task`, with the referral's id (a Task in a message
+/// has an id derived from it instead, so that the message's JSON is the
+/// same every time): its state as status and business status, the outcome
+/// and outcome date as outputs, `lastModified` the last change.
+pub fn task_of(r: &Referral) -> Task {
+    let content = ReferralContent::of(r);
+    let mut t = task(
+        &content,
+        None,
+        &r.id.to_string(),
+        stored_subject(r),
+        &r.updated_at,
+    );
+    t.authored_on = Some(util::date_time(&r.created_at));
+    t.meta = Some(last_updated(&r.updated_at));
+    t
+}
+
+/// `meta.lastUpdated` only: referrals keep no version history.
+fn last_updated(at: &DateTime<Utc>) -> types::Meta {
+    types::Meta {
+        last_updated: Some(util::instant(at)),
+        ..Default::default()
+    }
 }
 
 // ---------------------------------------------------------------- to FHIR
@@ -342,15 +405,33 @@ fn service_request(
 }
 
 fn referral_task(message: &ReferralMessage, id: &str, patient_id: &str) -> Task {
-    let r = &message.referral;
-    let status = match (r.state, message.event) {
+    task(
+        &message.referral,
+        Some(message.event),
+        id,
+        util::reference("Patient", patient_id),
+        &message.sent_at,
+    )
+}
+
+/// The Task of a referral: its state, outcome and outcome date; `event` is
+/// the message's, when there is one.
+fn task(
+    r: &ReferralContent,
+    event: Option<ReferralEvent>,
+    id: &str,
+    subject: Reference,
+    last_modified: &DateTime<Utc>,
+) -> Task {
+    let status = match (r.state, event) {
         (ReferralState::Accepted, _) => TaskStatus::Accepted,
         (ReferralState::OutcomeReported, _) => TaskStatus::InProgress,
         (ReferralState::Closed, _) => TaskStatus::Completed,
         (ReferralState::Cancelled, _) => TaskStatus::Cancelled,
         (ReferralState::Draft, _) => TaskStatus::Draft,
-        (_, ReferralEvent::Accept) => TaskStatus::Accepted,
-        (_, ReferralEvent::ReportOutcome) => TaskStatus::InProgress,
+        (_, Some(ReferralEvent::Accept)) => TaskStatus::Accepted,
+        (_, Some(ReferralEvent::ReportOutcome)) => TaskStatus::InProgress,
+        (ReferralState::Received, None) => TaskStatus::Received,
         _ => TaskStatus::Requested,
     };
     let output_type = |code: &str, display: &str| {
@@ -388,8 +469,8 @@ fn referral_task(message: &ReferralMessage, id: &str, patient_id: &str) -> Task 
         )),
         intent: Coded::Known(TaskIntent::Order),
         focus: Some(util::reference("ServiceRequest", r.id)),
-        r#for: Some(util::reference("Patient", patient_id)),
-        last_modified: Some(util::date_time(&message.sent_at)),
+        r#for: Some(subject),
+        last_modified: Some(util::date_time(last_modified)),
         note: r.outcome_note.iter().map(|n| annotation(n)).collect(),
         output,
         ..Default::default()

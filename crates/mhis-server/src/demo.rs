@@ -68,7 +68,7 @@ pub async fn load(
     let mut generator = Generator::new(seed, today);
     let actor = Actor("demo".into());
     let mut observations = 0;
-    for _ in 0..migrants {
+    for i in 0..migrants {
         let (input, centre) = generator.migrant();
         let parsed = NewMigrant::parse(&input, today)?;
         let age = parsed.birth_date.age_on(today).unwrap_or(0);
@@ -87,6 +87,30 @@ pub async fn load(
             store
                 .record_observations(stored.id, &batch, &actor, now, &audit)
                 .await?;
+        }
+        // Every other person is vaccinated at the assessment (MMR second
+        // dose, a Tdap booster), so that vaccinations and the FHIR
+        // Immunization export have data.
+        if i % 2 == 0 {
+            use mhis_domain::vaccination::{NewVaccination, VaccinationInput, VaccineCatalogue};
+            for (k, (vaccine, dose)) in [("mmr", 2), ("tdap", 1)].into_iter().enumerate() {
+                let input = VaccinationInput {
+                    vaccine: vaccine.into(),
+                    date: today.to_string(),
+                    status: "completed".into(),
+                    lot_number: Some(format!("DEMO-{i:04}-{k}")),
+                    dose_number: Some(dose),
+                };
+                let v = NewVaccination::parse(
+                    &input,
+                    migrant.id,
+                    Some(stored.id),
+                    site_ids[centre],
+                    VaccineCatalogue::built_in(),
+                    today,
+                )?;
+                store.record_vaccination(&v, "demo", now, &audit).await?;
+            }
         }
     }
     Ok(Loaded {

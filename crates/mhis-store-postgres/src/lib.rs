@@ -36,6 +36,8 @@ use uuid::Uuid;
 
 mod federation;
 mod indicators;
+mod import;
+mod vaccination;
 
 /// The advisory lock key that serialises audit appends ("mhis" in ASCII).
 const AUDIT_LOCK: i64 = 0x6d68_6973;

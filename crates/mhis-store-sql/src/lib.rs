@@ -402,3 +402,6 @@ row_fn! {
         })
     }
 }
+
+mod vaccination;
+pub use vaccination::{VACCINATION_COLUMNS, vaccination_from_row};

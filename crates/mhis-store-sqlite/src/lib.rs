@@ -41,6 +41,8 @@ use uuid::Uuid;
 
 mod federation;
 mod indicators;
+mod import;
+mod vaccination;
 
 /// The SQLite store.
 #[derive(Clone)]

@@ -26,6 +26,10 @@ pub mod federation;
 pub mod indicators;
 pub use federation::*;
 pub use indicators::*;
+pub mod import;
+pub use import::*;
+pub mod vaccination;
+pub use vaccination::*;
 
 /// Every way storage can fail.
 #[derive(Debug, thiserror::Error)]
@@ -112,7 +116,9 @@ pub struct Actor(pub String);
 
 /// The storage of one mhis deployment.
 #[async_trait]
-pub trait Store: FederationStore + IndicatorStore + Send + Sync + 'static {
+pub trait Store:
+    FederationStore + IndicatorStore + ImportStore + VaccinationStore + Send + Sync + 'static
+{
     /// Applies pending migrations.
     async fn migrate(&self) -> StoreResult<()>;
 

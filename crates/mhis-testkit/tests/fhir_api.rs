@@ -246,7 +246,7 @@ story!(
         .await;
         assert_eq!(wrong.status, 400);
         assert_eq!(wrong.body["resourceType"], "OperationOutcome");
-        // Immunization cannot be written.
+        // An Immunization without its required elements is refused.
         let imm = send(
             &app,
             reqwest::Method::POST,
@@ -254,11 +254,19 @@ story!(
             &json!({"resourceType": "Immunization"}),
             None,
         )
-        .await
-        .expect(405);
-        assert_eq!(imm["issue"][0]["code"], "not-supported");
+        .await;
+        assert!(
+            imm.status == 400 || imm.status == 422,
+            "{}: {}",
+            imm.status,
+            imm.body
+        );
+        assert_eq!(imm.body["resourceType"], "OperationOutcome");
         let none = app
-            .get("/fhir/R4/Immunization?patient=Patient/x")
+            .get(&format!(
+                "/fhir/R4/Immunization?patient={}",
+                uuid::Uuid::now_v7()
+            ))
             .await
             .expect(200);
         assert_eq!(none["total"], 0);
@@ -515,5 +523,525 @@ story!(
             .any(|e| e.event.action == "migrant.read" && e.event.actor.starts_with("registrar")),
         "the registrar's read is in the audit trail"
     );
+    }
+);
+
+/// Makes the database refuse any observation written to `assessment`: a
+/// failure at write time that no check before the write can see.
+async fn refuse_observations_on(app: &TestApp, assessment: &str) {
+    use sqlx::Connection;
+    let id = uuid::Uuid::parse_str(assessment).unwrap();
+    if app.database_url.starts_with("postgres") {
+        let mut c = sqlx::PgConnection::connect(&app.database_url)
+            .await
+            .unwrap();
+        for sql in [
+            "CREATE FUNCTION refuse_test() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$"
+                .to_owned(),
+            format!(
+                "CREATE TRIGGER refuse_test BEFORE INSERT ON observations FOR EACH ROW \
+                 WHEN (NEW.assessment_id = '{id}') EXECUTE FUNCTION refuse_test()"
+            ),
+        ] {
+            sqlx::query(&sql).execute(&mut c).await.unwrap();
+        }
+    } else {
+        let mut c = sqlx::SqliteConnection::connect(&app.database_url)
+            .await
+            .unwrap();
+        // sqlx stores a UUID in SQLite as its 16 bytes.
+        sqlx::query(&format!(
+            "CREATE TRIGGER refuse_test BEFORE INSERT ON observations \
+             WHEN NEW.assessment_id = X'{}' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END",
+            id.simple()
+        ))
+        .execute(&mut c)
+        .await
+        .unwrap();
+    }
+}
+
+async fn drop_refusal(app: &TestApp) {
+    use sqlx::Connection;
+    if app.database_url.starts_with("postgres") {
+        let mut c = sqlx::PgConnection::connect(&app.database_url)
+            .await
+            .unwrap();
+        sqlx::query("DROP TRIGGER refuse_test ON observations")
+            .execute(&mut c)
+            .await
+            .unwrap();
+    } else {
+        let mut c = sqlx::SqliteConnection::connect(&app.database_url)
+            .await
+            .unwrap();
+        sqlx::query("DROP TRIGGER refuse_test")
+            .execute(&mut c)
+            .await
+            .unwrap();
+    }
+}
+
+story!(
+    a_bundle_failing_at_write_time_stores_nothing,
+    |app: TestApp| async move {
+        let s = site(&app, "TJ-DYU-01").await;
+        // A stored, open assessment the Bundle's last entry writes to.
+        let known = create_patient(&app, &patient(&s, "Karimov", "400999001")).await;
+        let existing = open_assessment(&app, known["id"].as_str().unwrap(), &s).await;
+        let enc = json!({
+            "resourceType": "Encounter",
+            "extension": [
+                {"url": "urn:mhis:fhir:extension:assessment-destination",
+                 "valueCodeableConcept": {"coding": [{"system": "urn:iso:std:iso:3166", "code": "RU"}]}},
+                {"url": "urn:mhis:fhir:extension:assessment-protocol", "valueCode": "ru-labour"}],
+            "status": "in-progress",
+            "class": {"system": "http://terminology.hl7.org/CodeSystem/v3-ActCode", "code": "AMB"},
+            "type": [{"coding": [{"system": "urn:mhis:assessment-purpose", "code": "labour"}]}],
+            "subject": {"reference": "urn:uuid:11111111-1111-4111-8111-111111111111"},
+            "serviceProvider": {"reference": format!("Organization/{s}")}
+        });
+        let mut on_new = temperature("x", 36.6, "2024-03-01T10:00:00Z");
+        on_new["encounter"] = json!({"reference": "urn:uuid:22222222-2222-4222-8222-222222222222"});
+        let bundle = json!({
+        "resourceType": "Bundle", "type": "transaction",
+        "entry": [
+            {"fullUrl": "urn:uuid:11111111-1111-4111-8111-111111111111",
+             "resource": patient(&s, "Rakhimov", "400123456"), "request": {"method": "POST", "url": "Patient"}},
+            {"fullUrl": "urn:uuid:22222222-2222-4222-8222-222222222222",
+             "resource": enc, "request": {"method": "POST", "url": "Encounter"}},
+            {"fullUrl": "urn:uuid:33333333-3333-4333-8333-333333333333",
+             "resource": on_new, "request": {"method": "POST", "url": "Observation"}},
+            {"fullUrl": "urn:uuid:44444444-4444-4444-8444-444444444444",
+             "resource": temperature(&existing, 37.2, "2024-03-01T10:00:00Z"),
+             "request": {"method": "POST", "url": "Observation"}}
+        ]});
+        let audit_before = app.state.store.audit_chain().await.unwrap().len();
+        refuse_observations_on(&app, &existing).await;
+        let failed = send(&app, reqwest::Method::POST, "/fhir/R4", &bundle, None).await;
+        assert_eq!(failed.status, 500, "{}", failed.body);
+        assert_eq!(failed.body["resourceType"], "OperationOutcome");
+        // Nothing of the Bundle is stored: not the Patient, not the
+        // Encounter, not the first Observation, and no audit entry of a
+        // write.
+        let none = app
+            .get("/fhir/R4/Patient?identifier=400123456")
+            .await
+            .expect(200);
+        assert_eq!(none["total"], 0, "{none}");
+        let encounters = app
+            .get(&format!(
+                "/fhir/R4/Encounter?patient={}",
+                known["id"].as_str().unwrap()
+            ))
+            .await
+            .expect(200);
+        assert_eq!(encounters["total"], 1, "only the stored assessment");
+        let results = app
+            .get(&format!("/fhir/R4/Observation?encounter={existing}"))
+            .await
+            .expect(200);
+        assert_eq!(results["total"], 0);
+        let chain = app.state.store.audit_chain().await.unwrap();
+        assert!(
+            chain[audit_before..]
+                .iter()
+                .all(|e| !e.event.action.ends_with(".create")
+                    && e.event.action != "observation.record"),
+            "no write of the failed Bundle is audited: {:?}",
+            chain[audit_before..]
+                .iter()
+                .map(|e| &e.event.action)
+                .collect::<Vec<_>>()
+        );
+
+        // Without the fault the same Bundle is stored whole, each write
+        // audited.
+        drop_refusal(&app).await;
+        let done = send(&app, reqwest::Method::POST, "/fhir/R4", &bundle, None)
+            .await
+            .expect(200);
+        let statuses: Vec<&str> = done["entry"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["response"]["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(statuses, ["201 Created"; 4]);
+        let found = app
+            .get("/fhir/R4/Patient?identifier=400123456")
+            .await
+            .expect(200);
+        assert_eq!(found["total"], 1);
+        let results = app
+            .get(&format!("/fhir/R4/Observation?encounter={existing}"))
+            .await
+            .expect(200);
+        assert_eq!(results["total"], 1);
+        let actions: Vec<String> = app.state.store.audit_chain().await.unwrap()[audit_before..]
+            .iter()
+            .map(|e| e.event.action.clone())
+            .collect();
+        for action in ["migrant.create", "assessment.create", "observation.record"] {
+            assert!(
+                actions.iter().any(|a| a == action),
+                "{action} audited: {actions:?}"
+            );
+        }
+    }
+);
+
+story!(
+    referrals_are_read_as_service_requests_and_tasks,
+    |app: TestApp| async move {
+        let s = site(&app, "TJ-DYU-01").await;
+        let hospital = site(&app, "TJ-DYU-TB").await;
+        site(&app, "TJ-KHJ-01").await;
+        let assessment = mhis_testkit::assessed_with_suggestions(&app.clinician, &s).await;
+        let referral = app
+            .post(
+                &format!("/api/v1/assessments/{assessment}/referrals"),
+                &json!({"reason": "tb_evaluation", "to_site_id": hospital, "urgency": "urgent",
+                        "note": "CXR upper-lobe opacity", "send": true}),
+            )
+            .await
+            .expect(201);
+        let id = referral["id"].as_str().unwrap();
+        let migrant = referral["migrant_id"].as_str().unwrap();
+
+        let sr = app
+            .get(&format!("/fhir/R4/ServiceRequest/{id}"))
+            .await
+            .expect(200);
+        assert_eq!(sr["resourceType"], "ServiceRequest");
+        assert_eq!(sr["id"], id);
+        assert_eq!(sr["status"], "active");
+        assert_eq!(sr["intent"], "order");
+        assert_eq!(sr["priority"], "urgent");
+        assert_eq!(sr["code"]["coding"][0]["code"], "tb_evaluation");
+        assert_eq!(sr["subject"]["reference"], format!("Patient/{migrant}"));
+        assert_eq!(
+            sr["performer"][0]["reference"],
+            format!("Organization/{hospital}")
+        );
+        assert_eq!(sr["note"][0]["text"], "CXR upper-lobe opacity");
+
+        let task = app.get(&format!("/fhir/R4/Task/{id}")).await.expect(200);
+        assert_eq!(task["resourceType"], "Task");
+        assert_eq!(task["focus"]["reference"], format!("ServiceRequest/{id}"));
+        assert_eq!(
+            task["businessStatus"]["coding"][0]["code"], referral["state"],
+            "the Task carries the referral's state"
+        );
+        assert_eq!(task["for"]["reference"], format!("Patient/{migrant}"));
+
+        for (path, t) in [
+            (
+                format!("/fhir/R4/ServiceRequest?patient={migrant}"),
+                "ServiceRequest",
+            ),
+            (format!("/fhir/R4/Task?subject=Patient/{migrant}"), "Task"),
+            (
+                "/fhir/R4/ServiceRequest?_count=1".to_owned(),
+                "ServiceRequest",
+            ),
+        ] {
+            let found = app.get(&path).await.expect(200);
+            assert_eq!(found["total"], 1, "{path}: {found}");
+            assert_eq!(found["entry"][0]["resource"]["resourceType"], t);
+            assert_eq!(found["entry"][0]["resource"]["id"], id);
+        }
+        let unknown = app
+            .get(&format!(
+                "/fhir/R4/ServiceRequest?patient={}",
+                uuid::Uuid::now_v7()
+            ))
+            .await
+            .expect(200);
+        assert_eq!(unknown["total"], 0);
+        app.get("/fhir/R4/Task?status=requested").await.expect(400);
+
+        // ReferralRead is needed; other sites see nothing.
+        let lab = app.client_for("lab", &["TJ-DYU-01"]).await;
+        let refused = lab
+            .get(&format!("/fhir/R4/ServiceRequest/{id}"))
+            .await
+            .expect(403);
+        assert_eq!(refused["resourceType"], "OperationOutcome");
+        let elsewhere = app.client_for("clinician", &["TJ-KHJ-01"]).await;
+        elsewhere
+            .get(&format!("/fhir/R4/Task/{id}"))
+            .await
+            .expect(404);
+        let none = elsewhere.get("/fhir/R4/ServiceRequest").await.expect(200);
+        assert_eq!(none["total"], 0);
+        // The receiving site's users see it.
+        let receiver = app.client_for("counsellor", &["TJ-DYU-TB"]).await;
+        receiver
+            .get(&format!("/fhir/R4/ServiceRequest/{id}"))
+            .await
+            .expect(200);
+
+        use mhis_store::AuditFilter;
+        let audited = app
+            .state
+            .store
+            .list_audit(
+                &AuditFilter {
+                    entity_id: Some(id.to_owned()),
+                    ..Default::default()
+                },
+                Default::default(),
+            )
+            .await
+            .unwrap();
+        assert!(
+            audited
+                .items
+                .iter()
+                .any(|e| e.event.action == "referral.read"
+                    && e.event.actor.starts_with("counsellor")),
+            "the receiver's read is audited"
+        );
+    }
+);
+
+fn immunization(patient: &str, encounter: &str, cvx: &str, date: &str) -> Value {
+    json!({
+        "resourceType": "Immunization",
+        "status": "completed",
+        "vaccineCode": {"coding": [{"system": "http://hl7.org/fhir/sid/cvx", "code": cvx}]},
+        "patient": {"reference": format!("Patient/{patient}")},
+        "encounter": {"reference": format!("Encounter/{encounter}")},
+        "occurrenceDateTime": date,
+        "lotNumber": "AB-1234",
+        "protocolApplied": [{"doseNumberPositiveInt": 2}]
+    })
+}
+
+story!(
+    vaccinations_are_recorded_read_searched_and_updated_as_immunizations,
+    |app: TestApp| async move {
+        let s = site(&app, "TJ-DYU-01").await;
+        site(&app, "TJ-KHJ-01").await;
+        let p = create_patient(&app, &patient(&s, "Rakhimov", "400123456")).await;
+        let pid = p["id"].as_str().unwrap();
+        let a = open_assessment(&app, pid, &s).await;
+
+        let created = send(
+            &app,
+            reqwest::Method::POST,
+            "/fhir/R4/Immunization",
+            &immunization(pid, &a, "03", "2024-03-01"),
+            None,
+        )
+        .await
+        .expect(201);
+        let id = created["id"].as_str().unwrap().to_owned();
+        assert_eq!(created["meta"]["versionId"], "1");
+        assert_eq!(created["vaccineCode"]["coding"][0]["code"], "03");
+        assert_eq!(created["lotNumber"], "AB-1234");
+        assert_eq!(created["protocolApplied"][0]["doseNumberPositiveInt"], 2);
+        assert_eq!(created["encounter"]["reference"], format!("Encounter/{a}"));
+        assert_eq!(created["occurrenceDateTime"], "2024-03-01");
+
+        let read = app
+            .get(&format!("/fhir/R4/Immunization/{id}"))
+            .await
+            .expect(200);
+        assert_eq!(read["patient"]["reference"], format!("Patient/{pid}"));
+        assert_eq!(read["status"], "completed");
+        app.get(&format!("/fhir/R4/Immunization/{id}/_history/1"))
+            .await
+            .expect(200);
+
+        send(
+            &app,
+            reqwest::Method::POST,
+            "/fhir/R4/Immunization",
+            &immunization(pid, &a, "115", "2023-05-10"),
+            None,
+        )
+        .await
+        .expect(201);
+        let all = app
+            .get(&format!("/fhir/R4/Immunization?patient={pid}"))
+            .await
+            .expect(200);
+        assert_eq!(all["total"], 2);
+        let recent = app
+            .get(&format!(
+                "/fhir/R4/Immunization?patient={pid}&date=ge2024-01-01"
+            ))
+            .await
+            .expect(200);
+        assert_eq!(recent["total"], 1);
+        assert_eq!(recent["entry"][0]["resource"]["id"], id.as_str());
+        let paged = app
+            .get(&format!(
+                "/fhir/R4/Immunization?subject=Patient/{pid}&_count=1"
+            ))
+            .await
+            .expect(200);
+        assert_eq!(paged["entry"].as_array().unwrap().len(), 1);
+        assert!(
+            paged["link"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|l| l["relation"] == "next"),
+            "{paged}"
+        );
+        app.get("/fhir/R4/Immunization").await.expect(400);
+
+        // Bad content is refused naming the element.
+        let mut unknown = immunization(pid, &a, "999", "2024-03-01");
+        let r = send(
+            &app,
+            reqwest::Method::POST,
+            "/fhir/R4/Immunization",
+            &unknown,
+            None,
+        )
+        .await
+        .expect(422);
+        assert!(outcome_names(&r, "Immunization.vaccineCode"), "{r}");
+        unknown = immunization(pid, &a, "03", "2999-01-01");
+        let r = send(
+            &app,
+            reqwest::Method::POST,
+            "/fhir/R4/Immunization",
+            &unknown,
+            None,
+        )
+        .await
+        .expect(422);
+        assert!(outcome_names(&r, "Immunization.occurrenceDateTime"), "{r}");
+        unknown = immunization(pid, &a, "03", "2024-03-01");
+        unknown["protocolApplied"][0]["doseNumberPositiveInt"] = json!(40);
+        let r = send(
+            &app,
+            reqwest::Method::POST,
+            "/fhir/R4/Immunization",
+            &unknown,
+            None,
+        )
+        .await
+        .expect(422);
+        assert!(
+            outcome_names(&r, "Immunization.protocolApplied[0].doseNumberPositiveInt"),
+            "{r}"
+        );
+        unknown = immunization(&uuid::Uuid::now_v7().to_string(), &a, "03", "2024-03-01");
+        let r = send(
+            &app,
+            reqwest::Method::POST,
+            "/fhir/R4/Immunization",
+            &unknown,
+            None,
+        )
+        .await
+        .expect(422);
+        assert!(outcome_names(&r, "Immunization.patient.reference"), "{r}");
+
+        // Update: the version read is required, and a stale one refused.
+        let mut changed = read.clone();
+        changed["lotNumber"] = json!("CD-5678");
+        let updated = send(
+            &app,
+            reqwest::Method::PUT,
+            &format!("/fhir/R4/Immunization/{id}"),
+            &changed,
+            Some("W/\"1\""),
+        )
+        .await
+        .expect(200);
+        assert_eq!(updated["meta"]["versionId"], "2");
+        assert_eq!(updated["lotNumber"], "CD-5678");
+        send(
+            &app,
+            reqwest::Method::PUT,
+            &format!("/fhir/R4/Immunization/{id}"),
+            &changed,
+            Some("W/\"1\""),
+        )
+        .await
+        .expect(412);
+        let mut no_version = changed.clone();
+        no_version.as_object_mut().unwrap().remove("meta");
+        send(
+            &app,
+            reqwest::Method::PUT,
+            &format!("/fhir/R4/Immunization/{id}"),
+            &no_version,
+            None,
+        )
+        .await
+        .expect(428);
+
+        // Access: recording needs RecordClinical; other sites see nothing;
+        // reads are audited.
+        let lab = app.client_for("lab", &["TJ-DYU-01"]).await;
+        send(
+            &lab,
+            reqwest::Method::POST,
+            "/fhir/R4/Immunization",
+            &immunization(pid, &a, "03", "2024-03-01"),
+            None,
+        )
+        .await
+        .expect(403);
+        lab.get(&format!("/fhir/R4/Immunization/{id}"))
+            .await
+            .expect(200);
+        let elsewhere = app.client_for("clinician", &["TJ-KHJ-01"]).await;
+        elsewhere
+            .get(&format!("/fhir/R4/Immunization/{id}"))
+            .await
+            .expect(404);
+        let hidden = elsewhere
+            .get(&format!("/fhir/R4/Immunization?_id={id}"))
+            .await
+            .expect(200);
+        assert_eq!(hidden["total"], 0);
+        use mhis_store::AuditFilter;
+        let audited = app
+            .state
+            .store
+            .list_audit(
+                &AuditFilter {
+                    entity_id: Some(id.clone()),
+                    ..Default::default()
+                },
+                Default::default(),
+            )
+            .await
+            .unwrap();
+        let actions: Vec<&str> = audited
+            .items
+            .iter()
+            .map(|e| e.event.action.as_str())
+            .collect();
+        for action in [
+            "vaccination.create",
+            "vaccination.read",
+            "vaccination.update",
+        ] {
+            assert!(actions.contains(&action), "{action} audited: {actions:?}");
+        }
+        // $everything carries it.
+        let everything = app
+            .get(&format!("/fhir/R4/Patient/{pid}/$everything"))
+            .await
+            .expect(200);
+        assert!(
+            everything["entry"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|e| e["resource"]["resourceType"] == "Immunization"),
+            "{everything}"
+        );
     }
 );

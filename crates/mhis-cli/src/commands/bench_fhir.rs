@@ -24,7 +24,7 @@ pub struct Args {
     /// Observations per imported Bundle.
     #[arg(long, default_value_t = 10)]
     observations: usize,
-    /// Concurrent loaders and importers.
+    /// Concurrent importers.
     #[arg(long, default_value_t = 4)]
     clients: usize,
     /// Database (default: a fresh temporary SQLite file).
@@ -35,7 +35,15 @@ pub struct Args {
     seed: u64,
 }
 
-async fn bench_user(state: &mhis_server::AppState) -> anyhow::Result<(String, String)> {
+/// The benchmark's site and two clinicians: one with national scope and
+/// one scoped to the site (whose searches carry the site filter).
+struct BenchUsers {
+    national: String,
+    scoped: String,
+    site: String,
+}
+
+async fn bench_users(state: &mhis_server::AppState) -> anyhow::Result<BenchUsers> {
     let suffix = std::process::id() % 100_000;
     let input = mhis_domain::site::SiteInput {
         code: format!("FHIR-{suffix}"),
@@ -46,24 +54,65 @@ async fn bench_user(state: &mhis_server::AppState) -> anyhow::Result<(String, St
     let site = mhis_domain::site::NewSite::parse(&input)?;
     let audit = mhis_domain::audit::AuditEvent::new("bench", "site.create", "site", None, None);
     let site = state.store.create_site(&site, &audit).await?;
-    let account = mhis_server::auth::NewAccount {
-        username: format!("fhirbench-{suffix}"),
-        display_name: "FHIR benchmark clinician".into(),
-        role: "clinician".into(),
-        // National scope: the store's site filter would otherwise steer the
-        // planner to the site index instead of the document index.
-        sites: Vec::new(),
-        national: true,
-        password: mhis_server::auth::new_token(),
-        language: None,
-    };
-    let user = mhis_server::auth::create_account(state, &account, "bench")
-        .await
-        .map_err(|e| anyhow::anyhow!(e.message))?;
-    let token = mhis_server::auth::issue_token(state, &user, "bench", "bench")
-        .await
-        .map_err(|e| anyhow::anyhow!(e.message))?;
-    Ok((token, site.id.to_string()))
+    let mut tokens = Vec::new();
+    for (name, national) in [("national", true), ("site", false)] {
+        let account = mhis_server::auth::NewAccount {
+            username: format!("fhirbench-{name}-{suffix}"),
+            display_name: format!("FHIR benchmark clinician ({name})"),
+            role: "clinician".into(),
+            sites: if national {
+                Vec::new()
+            } else {
+                vec![site.code.as_str().to_owned()]
+            },
+            national,
+            password: mhis_server::auth::new_token(),
+            language: None,
+        };
+        let user = mhis_server::auth::create_account(state, &account, "bench")
+            .await
+            .map_err(|e| anyhow::anyhow!(e.message))?;
+        tokens.push(
+            mhis_server::auth::issue_token(state, &user, "bench", "bench")
+                .await
+                .map_err(|e| anyhow::anyhow!(e.message))?,
+        );
+    }
+    let scoped = tokens.pop().unwrap_or_default();
+    let national = tokens.pop().unwrap_or_default();
+    Ok(BenchUsers {
+        national,
+        scoped,
+        site: site.id.to_string(),
+    })
+}
+
+/// Times `count` sequential `GET Patient?identifier=` searches (one client,
+/// so latency is not queueing) and checks each finds its patient.
+async fn time_searches(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    numbers: &[String],
+    count: usize,
+) -> anyhow::Result<Histogram<u64>> {
+    let mut h = Histogram::<u64>::new(3)?;
+    for i in 0..count {
+        let number = &numbers[(i * 7919) % numbers.len().max(1)];
+        let t = Instant::now();
+        let response = client
+            .get(format!("{base}/Patient?identifier={number}"))
+            .bearer_auth(token)
+            .send()
+            .await?;
+        let status = response.status();
+        let body: serde_json::Value = response.json().await?;
+        h.record(t.elapsed().as_micros() as u64)?;
+        if !status.is_success() || body["total"].as_u64().unwrap_or(0) == 0 {
+            anyhow::bail!("search for {number}: {status}: {body}");
+        }
+    }
+    Ok(h)
 }
 
 fn ms(h: &Histogram<u64>, q: f64) -> f64 {
@@ -84,25 +133,31 @@ pub async fn run(config_file: Option<&Path>, args: Args) -> anyhow::Result<ExitC
     };
     let config = super::config(config_file, Some(database_url), None)?;
     let state = super::state(&config).await?;
-    let (token, site_id) = bench_user(&state).await?;
-    let site = mhis_domain::ids::SiteId(site_id.parse()?);
+    let users = bench_users(&state).await?;
+    let token = users.national.clone();
+    let site = mhis_domain::ids::SiteId(users.site.parse()?);
 
     println!("fhir: loading {} patients ({backend})…", args.patients);
     let t0 = Instant::now();
-    let numbers = mhis_server::fhir::bench_load_patients(
-        &state,
-        site,
-        args.patients,
-        args.clients,
-        args.seed,
-    )
-    .await?;
+    let numbers =
+        mhis_server::fhir::bench_load_patients(&state, site, args.patients, args.seed, |stored| {
+            if stored % 200_000 == 0 {
+                println!(
+                    "fhir: … {stored} stored ({:.0} s)",
+                    t0.elapsed().as_secs_f64()
+                );
+            }
+        })
+        .await?;
     let load_s = t0.elapsed().as_secs_f64();
     println!(
         "fhir: loaded {} patients in {load_s:.1} s ({:.0}/s)",
         numbers.len(),
         numbers.len() as f64 / load_s.max(1e-9)
     );
+    if numbers.is_empty() {
+        anyhow::bail!("no patients were loaded");
+    }
 
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}/fhir/R4", listener.local_addr()?);
@@ -113,29 +168,19 @@ pub async fn run(config_file: Option<&Path>, args: Args) -> anyhow::Result<ExitC
     ));
     let client = reqwest::Client::new();
 
-    // Search by identifier: one client, sequential, so latency is not
-    // queueing.
-    let mut searches = Histogram::<u64>::new(3)?;
-    for i in 0..args.searches {
-        let number = &numbers[(i * 7919) % numbers.len().max(1)];
-        let t = Instant::now();
-        let response = client
-            .get(format!("{base}/Patient?identifier={number}"))
-            .bearer_auth(&token)
-            .send()
-            .await?;
-        let status = response.status();
-        let body: serde_json::Value = response.json().await?;
-        searches.record(t.elapsed().as_micros() as u64)?;
-        if !status.is_success() || body["total"].as_u64().unwrap_or(0) == 0 {
-            anyhow::bail!("search for {number}: {status}: {body}");
-        }
-    }
+    let searches = time_searches(&client, &base, &users.national, &numbers, args.searches).await?;
     println!(
-        "fhir: GET Patient?identifier= ×{}: p50 {:.2} ms, p99 {:.2} ms",
+        "fhir: GET Patient?identifier= ×{} (national scope): p50 {:.2} ms, p99 {:.2} ms",
         args.searches,
         ms(&searches, 0.5),
         ms(&searches, 0.99)
+    );
+    let scoped = time_searches(&client, &base, &users.scoped, &numbers, args.searches).await?;
+    println!(
+        "fhir: GET Patient?identifier= ×{} (site scope): p50 {:.2} ms, p99 {:.2} ms",
+        args.searches,
+        ms(&scoped, 0.5),
+        ms(&scoped, 0.99)
     );
 
     // Import: Bundles prepared before the clock starts.
@@ -196,10 +241,12 @@ pub async fn run(config_file: Option<&Path>, args: Args) -> anyhow::Result<ExitC
         elapsed.as_secs_f64()
     );
     println!(
-        "fhir: patients={} search_p50_ms={:.2} search_p99_ms={:.2} import_resources_per_s={per_s:.0} backend={backend}",
+        "fhir: patients={} search_p50_ms={:.2} search_p99_ms={:.2} scoped_search_p50_ms={:.2} scoped_search_p99_ms={:.2} import_resources_per_s={per_s:.0} backend={backend}",
         numbers.len(),
         ms(&searches, 0.5),
-        ms(&searches, 0.99)
+        ms(&searches, 0.99),
+        ms(&scoped, 0.5),
+        ms(&scoped, 0.99)
     );
     Ok(ExitCode::SUCCESS)
 }

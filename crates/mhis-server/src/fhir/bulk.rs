@@ -13,10 +13,11 @@
 //! is read and checked before anything is written, and every problem is
 //! reported in one `OperationOutcome` naming its entry
 //! (`Bundle.entry[2].resource.valueQuantity.value`); a Bundle with a
-//! problem writes nothing. The writes themselves are separate store
-//! transactions (one per migrant, assessment and batch of observations):
-//! a database failure between them, after the checks passed, can leave
-//! the earlier writes in place.
+//! problem writes nothing. The writes are then one store transaction
+//! ([`mhis_store::ImportStore::import`]): every migrant, assessment,
+//! observation and audit entry of the Bundle, so a failure only the
+//! database detects (a result recorded meanwhile by someone else, a
+//! constraint, a lost connection) also leaves nothing stored.
 
 use super::resources::{
     assessments_of, conditions, missing, observations_of, registering_site, reports,
@@ -40,7 +41,10 @@ use mhis_fhir::model::codes::{BundleType, HttpVerb, IssueType};
 use mhis_fhir::model::resources::{Encounter, Resource};
 use mhis_fhir::model::types::extension::ExtensionValue;
 use mhis_fhir::{FhirError, IssueKind, encounter, observation, patient, site, uri};
-use mhis_store::{Actor, AssessmentFilter, MigrantQuery, StoreError, check_codes_free};
+use mhis_store::{
+    Actor, AssessmentFilter, AssessmentSlot, Import, ImportAssessment, ImportBatch, ImportMigrant,
+    MigrantQuery, MigrantSlot, StoreError,
+};
 use std::collections::BTreeMap;
 use std::io::Write;
 
@@ -81,6 +85,13 @@ pub(super) async fn everything(
         }
         matches.extend(reports(&state, &obs)?);
         matches.extend(conditions(&state, &assessments).await?);
+        let catalogue = mhis_domain::vaccination::VaccineCatalogue::built_in();
+        for v in state.store.vaccinations_of(m.id).await? {
+            if user.user.scope.covers(v.content.site_id) {
+                matches
+                    .push(mhis_fhir::immunization::from_vaccination(&v, catalogue).into_resource());
+            }
+        }
     }
     let total = matches.len() as u32;
     let b = mhis_fhir::bundle::searchset(
@@ -405,12 +416,23 @@ pub(super) async fn transaction(
         return Err(f);
     }
     let _ = (new_patients, new_encounters);
-    // Every check passed: write.
+    // Every check passed: write everything in one store transaction.
+    let mut import = Import {
+        migrants: Vec::new(),
+        assessments: Vec::new(),
+        batches: Vec::new(),
+        actor: Actor(user.user.username.clone()),
+    };
     let mut responses: BTreeMap<usize, EntryResponse> = BTreeMap::new();
-    let mut created_migrants: BTreeMap<usize, MigrantId> = BTreeMap::new();
-    let mut opened: BTreeMap<usize, AssessmentId> = BTreeMap::new();
-    let mut batches: BTreeMap<AssessmentId, Vec<(usize, NewObservation)>> = BTreeMap::new();
-    let mut order: Vec<AssessmentId> = Vec::new();
+    // Step index → index in `import.migrants` / `import.assessments`.
+    let mut migrant_of_step: BTreeMap<usize, usize> = BTreeMap::new();
+    let mut assessment_of_step: BTreeMap<usize, usize> = BTreeMap::new();
+    // Entry index of each new migrant and assessment, in import order.
+    let mut migrant_entries: Vec<usize> = Vec::new();
+    let mut assessment_entries: Vec<usize> = Vec::new();
+    // Per batch, the entry index of each observation.
+    let mut batch_entries: Vec<Vec<usize>> = Vec::new();
+    let mut batch_of: BTreeMap<AssessmentSlot, usize> = BTreeMap::new();
     for (index, step) in steps.into_iter().enumerate() {
         match step {
             Step::Match(i, id) => {
@@ -426,66 +448,82 @@ pub(super) async fn transaction(
                 );
             }
             Step::CreatePatient(i, site, details) => {
-                let audit = user.event("migrant.create", "migrant", None);
-                let (m, _) = state
-                    .store
-                    .create_migrant(site, &details, now, &audit)
-                    .await?;
-                created_migrants.insert(index, m.id);
-                responses.insert(
-                    i,
-                    EntryResponse {
-                        status: "201 Created".into(),
-                        location: Some(format!("Patient/{}/_history/{}", m.id, m.version)),
-                        etag: Some(format!("W/\"{}\"", m.version)),
-                        ..Default::default()
-                    },
-                );
+                migrant_of_step.insert(index, import.migrants.len());
+                migrant_entries.push(i);
+                import.migrants.push(ImportMigrant {
+                    site,
+                    details,
+                    audit: user.event("migrant.create", "migrant", None),
+                });
             }
             Step::OpenAssessment(i, subject, mut input) => {
                 let migrant = match subject {
-                    PatientSlot::Existing(m) => m,
-                    PatientSlot::New(s) => created_migrants[&s],
+                    PatientSlot::Existing(m) => MigrantSlot::Existing(m),
+                    PatientSlot::New(s) => MigrantSlot::New(migrant_of_step[&s]),
                 };
-                input.migrant_id = migrant.to_string();
+                // Parsed with a stand-in migrant; the store puts in the new
+                // migrant's id.
+                input.migrant_id = match migrant {
+                    MigrantSlot::Existing(m) => m.to_string(),
+                    MigrantSlot::New(_) => uuid::Uuid::nil().to_string(),
+                };
                 let new = NewAssessment::parse(&input, state.protocols.ids(), today)?;
-                let audit = user.event("assessment.create", "assessment", None);
-                let a = state.store.create_assessment(&new, now, &audit).await?;
-                opened.insert(index, a.id);
-                responses.insert(
-                    i,
-                    EntryResponse {
-                        status: "201 Created".into(),
-                        location: Some(format!("Encounter/{}/_history/1", a.id)),
-                        etag: Some("W/\"1\"".into()),
-                        ..Default::default()
-                    },
-                );
+                assessment_of_step.insert(index, import.assessments.len());
+                assessment_entries.push(i);
+                import.assessments.push(ImportAssessment {
+                    migrant,
+                    assessment: new,
+                    audit: user.event("assessment.create", "assessment", None),
+                });
             }
             Step::Record(i, slot, new) => {
-                let a = match slot {
-                    EncounterSlot::Existing(a) => a,
-                    EncounterSlot::New(s) => opened[&s],
+                let slot = match slot {
+                    EncounterSlot::Existing(a) => AssessmentSlot::Existing(a),
+                    EncounterSlot::New(s) => AssessmentSlot::New(assessment_of_step[&s]),
                 };
-                if !order.contains(&a) {
-                    order.push(a);
-                }
-                batches.entry(a).or_default().push((i, new));
+                let b = *batch_of.entry(slot).or_insert_with(|| {
+                    import.batches.push(ImportBatch {
+                        assessment: slot,
+                        observations: Vec::new(),
+                        audit: user.event("observation.record", "assessment", None),
+                    });
+                    batch_entries.push(Vec::new());
+                    import.batches.len() - 1
+                });
+                import.batches[b].observations.push(new);
+                batch_entries[b].push(i);
             }
         }
     }
-    let actor = Actor(user.user.username.clone());
-    for a in order {
-        let batch = batches.remove(&a).unwrap_or_default();
-        let news: Vec<NewObservation> = batch.iter().map(|(_, n)| n.clone()).collect();
-        check_codes_free(&news, &[])?;
-        let audit = user.event("observation.record", "assessment", Some(a.to_string()));
-        let stored = state
-            .store
-            .record_observations(a, &news, &actor, now, &audit)
-            .await?;
-        refresh_progress(&state, a).await;
-        for ((i, _), o) in batch.iter().zip(stored) {
+    let stored = state.store.import(&import, now).await?;
+    for (i, m) in migrant_entries.iter().zip(&stored.migrants) {
+        responses.insert(
+            *i,
+            EntryResponse {
+                status: "201 Created".into(),
+                location: Some(format!("Patient/{}/_history/{}", m.id, m.version)),
+                etag: Some(format!("W/\"{}\"", m.version)),
+                ..Default::default()
+            },
+        );
+    }
+    for (i, a) in assessment_entries.iter().zip(&stored.assessments) {
+        responses.insert(
+            *i,
+            EntryResponse {
+                status: "201 Created".into(),
+                location: Some(format!("Encounter/{}/_history/1", a.id)),
+                etag: Some("W/\"1\"".into()),
+                ..Default::default()
+            },
+        );
+    }
+    let mut touched: Vec<AssessmentId> = stored.assessments.iter().map(|a| a.id).collect();
+    for (entries, observations) in batch_entries.iter().zip(&stored.observations) {
+        for (i, o) in entries.iter().zip(observations) {
+            if !touched.contains(&o.assessment_id) {
+                touched.push(o.assessment_id);
+            }
             responses.insert(
                 *i,
                 EntryResponse {
@@ -496,6 +534,9 @@ pub(super) async fn transaction(
                 },
             );
         }
+    }
+    for a in touched {
+        refresh_progress(&state, a).await;
     }
     let _ = &base;
     Ok(Fhir::ok(mhis_fhir::bundle::transaction_response(
@@ -683,10 +724,18 @@ pub async fn export_ndjson(
         }
         page += 1;
     }
+    let catalogue = mhis_domain::vaccination::VaccineCatalogue::built_in();
     if periodic {
         for id in patients {
             let m = state.store.get_migrant(id).await?;
             out.write(&patient::from_migrant(&m).into_resource())?;
+            for v in state.store.vaccinations_of(m.id).await? {
+                if in_period(v.content.date) && site_ids.contains(&v.content.site_id) {
+                    out.write(
+                        &mhis_fhir::immunization::from_vaccination(&v, catalogue).into_resource(),
+                    )?;
+                }
+            }
         }
     } else {
         let mut page = 1;
@@ -704,6 +753,14 @@ pub async fn export_ndjson(
                 .await?;
             for m in &found.items {
                 out.write(&patient::from_migrant(m).into_resource())?;
+                for v in state.store.vaccinations_of(m.id).await? {
+                    if site_ids.contains(&v.content.site_id) {
+                        out.write(
+                            &mhis_fhir::immunization::from_vaccination(&v, catalogue)
+                                .into_resource(),
+                        )?;
+                    }
+                }
             }
             if found.items.len() < 200 {
                 break;
@@ -718,10 +775,11 @@ pub async fn export_ndjson(
 }
 
 /// Writes a sample of what the API emits besides stored records — the
-/// CapabilityStatement, a searchset Bundle and an OperationOutcome — into
-/// `dir` as NDJSON (`CapabilityStatement.ndjson`, `Bundle.ndjson`,
-/// `OperationOutcome.ndjson`), so that an independent validator can check
-/// every resource type mhis emits (`mhis export fhir --demo`).
+/// CapabilityStatement, a searchset Bundle, a referral as ServiceRequest
+/// and Task, and an OperationOutcome — into `dir` as NDJSON
+/// (`CapabilityStatement.ndjson`, `Bundle.ndjson`, …), so that an
+/// independent validator can check every resource type mhis emits (`mhis
+/// export fhir --demo`).
 pub async fn write_api_samples(
     state: &AppState,
     dir: &std::path::Path,
@@ -759,6 +817,52 @@ pub async fn write_api_samples(
         )
         .into_resource(),
     )?;
+    // A referral of the first migrant as ServiceRequest and Task (the demo
+    // data holds no referrals; these are the API's mappings of one).
+    if let Some(m) = found.items.first() {
+        use mhis_domain::referral::{
+            PersonSummary, Referral, ReferralKind, ReferralState, Urgency,
+        };
+        let now = state.now();
+        let d = &m.details;
+        let r = Referral {
+            id: mhis_domain::ids::ReferralId::new(),
+            kind: ReferralKind::Referral,
+            state: ReferralState::Sent,
+            site_id: m.registered_at,
+            to_site_id: Some(m.registered_at),
+            to_peer: None,
+            to_peer_site_code: None,
+            from_peer: None,
+            from_label: "Demo centre".into(),
+            assessment_id: None,
+            migrant_id: Some(m.id),
+            reason: "tb_evaluation".into(),
+            urgency: Urgency::Urgent,
+            due_date: state.today(),
+            note: Some("sample".into()),
+            person: PersonSummary {
+                family_name: d.family_name.clone(),
+                given_names: d.given_names.clone(),
+                sex: d.sex.as_str().into(),
+                birth_date: d.birth_date.to_string(),
+                nationality: d.nationality.as_str().into(),
+                document_number: None,
+                document_country: None,
+                contact: None,
+            },
+            observations: Vec::new(),
+            conditions: Vec::new(),
+            outcome: None,
+            outcome_date: None,
+            outcome_note: None,
+            created_by: "demo".into(),
+            created_at: now,
+            updated_at: now,
+        };
+        out.write(&mhis_fhir::referral::service_request_of(&r).into_resource())?;
+        out.write(&mhis_fhir::referral::task_of(&r).into_resource())?;
+    }
     let empty = mhis_fhir::model::resources::Patient::default();
     if let Err(e) = patient::to_migrant_details(&empty, state.today()) {
         out.write(&mhis_fhir::outcome::from_error(&e).into_resource())?;
@@ -771,55 +875,61 @@ pub async fn write_api_samples(
 
 // ---------------------------------------------------------------- benchmark support
 
-/// Registers `n` synthetic migrants at `site` straight through the store,
-/// `tasks` at a time, and returns their travel document numbers (for
-/// identifier searches). Used by `mhis bench fhir`.
+/// Migrants per [`mhis_store::ImportStore::bulk_register`] transaction of
+/// the benchmark loader.
+const BULK_BATCH: usize = 20_000;
+
+/// Registers `n` synthetic migrants at `site` straight through the store's
+/// bulk loader (batches of 20,000 in one transaction each, one audit entry
+/// per batch; people are generated on a blocking thread while the previous
+/// batch is written) and returns their travel document numbers (for
+/// identifier searches). Used by `mhis bench fhir`; `progress` is told how
+/// many are stored after each batch.
 pub async fn bench_load_patients(
     state: &AppState,
     site: SiteId,
     n: usize,
-    tasks: usize,
     seed: u64,
+    progress: impl Fn(usize),
 ) -> Result<Vec<String>, StoreError> {
     let today = state.today();
     let now = state.now();
-    let per_task = n.div_ceil(tasks.max(1));
-    let mut handles = Vec::new();
-    for t in 0..tasks.max(1) {
-        let state = state.clone();
-        let count = per_task.min(n.saturating_sub(t * per_task));
-        handles.push(tokio::spawn(async move {
-            let mut generator = mhis_synth::Generator::new(seed.wrapping_add(t as u64), today);
-            let audit = mhis_domain::audit::AuditEvent::new(
-                "bench",
-                "migrant.create",
-                "migrant",
-                None,
-                None,
-            );
-            let mut numbers = Vec::new();
-            for _ in 0..count {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<MigrantDetails>>(2);
+    let producer = tokio::task::spawn_blocking(move || {
+        let mut generator = mhis_synth::Generator::new(seed, today);
+        let mut left = n;
+        while left > 0 {
+            let size = left.min(BULK_BATCH);
+            let mut batch = Vec::with_capacity(size);
+            while batch.len() < size {
                 let (input, _) = generator.migrant();
-                let Ok(parsed) = NewMigrant::parse(&input, today) else {
-                    continue;
-                };
-                let details = MigrantDetails::from(parsed);
-                let (m, _) = state
-                    .store
-                    .create_migrant(site, &details, now, &audit)
-                    .await?;
-                if let Some(d) = m.details.document {
-                    numbers.push(d.number);
+                if let Ok(parsed) = NewMigrant::parse(&input, today) {
+                    batch.push(MigrantDetails::from(parsed));
                 }
             }
-            Ok::<_, StoreError>(numbers)
-        }));
+            left -= size;
+            if tx.blocking_send(batch).is_err() {
+                break;
+            }
+        }
+    });
+    let audit =
+        mhis_domain::audit::AuditEvent::new("bench", "migrant.bulk_register", "site", None, None);
+    let mut numbers = Vec::with_capacity(n);
+    let mut stored = 0;
+    while let Some(batch) = rx.recv().await {
+        stored += state.store.bulk_register(site, &batch, now, &audit).await?;
+        numbers.extend(
+            batch
+                .into_iter()
+                .filter_map(|d| d.document.map(|d| d.number)),
+        );
+        progress(stored);
     }
-    let mut all = Vec::new();
-    for h in handles {
-        all.extend(h.await.map_err(|e| StoreError::Database(e.to_string()))??);
-    }
-    Ok(all)
+    producer
+        .await
+        .map_err(|e| StoreError::Database(e.to_string()))?;
+    Ok(numbers)
 }
 
 /// A transaction Bundle of one synthetic Patient registered at `site`, an

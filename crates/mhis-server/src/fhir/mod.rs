@@ -14,8 +14,9 @@
 //! | `DiagnosticReport` (chest X-ray) | search (`patient`/`subject`) |
 //! | `Condition` (protocol classes) | search (`patient`/`subject`) |
 //! | `Organization`, `Location` (sites) | read, search (`_id`, `identifier`) |
-//! | `Immunization` | search answers an empty Bundle saying why: mhis records no vaccinations; create and update are refused |
-//! | transaction `Bundle` | `POST /` : imports Patients (matched by travel document, else created), Encounters and Observations, all or nothing |
+//! | `Immunization` (vaccination) | read, vread (current version), search (`_id`, `patient`/`subject`, `date`), create, update (version-aware); coded by CVX from `vaccines/vaccines.toml` |
+//! | `ServiceRequest`, `Task` (referral) | read, search (`_id`, `patient`/`subject`); both have the referral's id |
+//! | transaction `Bundle` | `POST /` : imports Patients (matched by travel document, else created), Encounters and Observations, all or nothing: checked first, then written in one store transaction |
 //!
 //! Every search takes `_count` (1–200, default 50) and `_page` (from 1);
 //! the Bundle's `next` link names the following page. Unknown search
@@ -24,11 +25,13 @@
 //!
 //! **Access control and audit** are the JSON API's: the same
 //! [`CurrentUser`] extractor and permissions (`MigrantRead` for Patient,
-//! `AssessmentRead` for Encounter/Observation/DiagnosticReport/Condition,
-//! `SiteRead` for Organization/Location, `MigrantWrite` and the recording
-//! permission of each code for writes); a record outside the user's sites
-//! answers 404; every read of personal data is audited with
-//! [`CurrentUser::audit_read`]. Every refusal is an `OperationOutcome`.
+//! `AssessmentRead` for Encounter/Observation/DiagnosticReport/Condition/
+//! Immunization, `ReferralRead` for ServiceRequest/Task, `SiteRead` for
+//! Organization/Location, `MigrantWrite` and the recording permission of
+//! each code for writes, `RecordClinical` for vaccinations); a record
+//! outside the user's sites answers 404; every read of personal data is
+//! audited with [`CurrentUser::audit_read`]. Every refusal is an
+//! `OperationOutcome`.
 //!
 //! **History:** mhis keeps only the current version of a migrant (the
 //! version number counts updates), so `vread` answers the current version
@@ -37,13 +40,19 @@
 //! not versioned either, so an Encounter's only version is `1`, the current
 //! one.
 //!
-//! **Not done:** referrals as `ServiceRequest`/`Task` (they travel in
-//! federation messages only), `_history`, `_revinclude`, reading a
-//! `DiagnosticReport` or `Condition` by id, and searching Patients by their
-//! registration number (the store has no query for it).
+//! Vaccinations count their updates like migrants, with the same `vread`
+//! rule. Referrals are not versioned: their `meta` has `lastUpdated` only.
+//!
+//! **Not done:** `_history`, `_revinclude`, reading a `DiagnosticReport` or
+//! `Condition` by id, searching Patients by their registration number (the
+//! store has no query for it), writing referrals through FHIR (they are
+//! written through `/api/v1` and travel between deployments as messages),
+//! and Immunizations in transaction Bundles.
 
 mod bulk;
+mod immunizations;
 mod params;
+mod referrals;
 mod resources;
 
 pub use bulk::{
@@ -103,12 +112,20 @@ pub fn router() -> Router<AppState> {
         .route("/Location/{id}", get(r::location_read))
         .route(
             "/Immunization",
-            get(r::immunization_search).post(r::immunization_write),
+            get(immunizations::search).post(immunizations::create),
         )
         .route(
             "/Immunization/{id}",
-            get(r::immunization_read).put(r::immunization_write),
+            get(immunizations::read).put(immunizations::update),
         )
+        .route(
+            "/Immunization/{id}/_history/{vid}",
+            get(immunizations::vread),
+        )
+        .route("/ServiceRequest", get(referrals::service_request_search))
+        .route("/ServiceRequest/{id}", get(referrals::service_request_read))
+        .route("/Task", get(referrals::task_search))
+        .route("/Task/{id}", get(referrals::task_read))
         .fallback(|| async {
             Failure::new(
                 StatusCode::NOT_FOUND,

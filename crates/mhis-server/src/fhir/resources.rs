@@ -19,8 +19,8 @@ use mhis_domain::transliteration::search_key;
 use mhis_fhir::bundle::{IntoResource, parse_resource, searchset, to_json};
 use mhis_fhir::model::coded::Coded;
 use mhis_fhir::model::codes::{
-    CapabilityStatementKind, FhirVersion, IssueSeverity, IssueType, PublicationStatus,
-    ResourceTypes, RestfulCapabilityMode, SearchEntryMode, SearchParamType, VersioningPolicy,
+    CapabilityStatementKind, FhirVersion, IssueType, PublicationStatus, ResourceTypes,
+    RestfulCapabilityMode, SearchEntryMode, SearchParamType, VersioningPolicy,
 };
 use mhis_fhir::model::resources::bundle::{BundleEntry, BundleEntrySearch};
 use mhis_fhir::model::resources::capability_statement::{
@@ -32,9 +32,7 @@ use mhis_fhir::model::resources::{
     Bundle, CapabilityStatement, Condition, Observation as FhirObservation, Patient, Resource,
 };
 use mhis_fhir::model::types;
-use mhis_fhir::{
-    condition, diagnostic_report, encounter, observation, outcome, patient, site, uri,
-};
+use mhis_fhir::{condition, diagnostic_report, encounter, observation, patient, site, uri};
 use mhis_store::{AssessmentFilter, MigrantQuery, StoreError};
 
 /// Maps a 404 of the JSON API onto FHIR's wording for `resource_type`.
@@ -108,7 +106,7 @@ pub(super) fn add_entries(
 }
 
 /// One page of `items` (already filtered), and their number.
-fn paged<T>(items: Vec<T>, page: PageRequest) -> (u64, Vec<T>) {
+pub(super) fn paged<T>(items: Vec<T>, page: PageRequest) -> (u64, Vec<T>) {
     let total = items.len() as u64;
     let items = items
         .into_iter()
@@ -264,10 +262,37 @@ pub fn capability_statement(now: &str) -> CapabilityStatement {
         ),
         rest_resource(
             ResourceTypes::Immunization,
-            &["search-type"],
-            vec![patient_ref()],
+            &["read", "vread", "search-type", "create", "update"],
+            vec![
+                search_param("_id", Token, "the vaccination's id"),
+                patient_ref(),
+                subject_ref(),
+                search_param("date", Date, "the day given (with patient)"),
+            ],
             &[],
-            "mhis records no vaccinations: searches answer an empty Bundle; create and update are refused.",
+            "Vaccinations, coded by CVX (http://hl7.org/fhir/sid/cvx) from mhis's vaccine catalogue. Search needs patient, subject or _id; update needs If-Match or meta.versionId; vread answers the current version only.",
+        ),
+        rest_resource(
+            ResourceTypes::ServiceRequest,
+            &["read", "search-type"],
+            vec![
+                search_param("_id", Token, "the referral's id"),
+                patient_ref(),
+                subject_ref(),
+            ],
+            &[],
+            "Referrals and arrival notifications (ReferralRead).",
+        ),
+        rest_resource(
+            ResourceTypes::Task,
+            &["read", "search-type"],
+            vec![
+                search_param("_id", Token, "the referral's id"),
+                patient_ref(),
+                subject_ref(),
+            ],
+            &[],
+            "The progress of each referral: state, outcome and outcome date; its id is the referral's (ReferralRead).",
         ),
     ];
     let rest = CapabilityStatementRest {
@@ -680,7 +705,7 @@ pub(super) async fn assessments_of(
 }
 
 /// The migrant a `patient`/`subject` search names, when visible.
-async fn searched_patient(
+pub(super) async fn searched_patient(
     state: &AppState,
     user: &CurrentUser,
     id: uuid::Uuid,
@@ -1231,68 +1256,4 @@ pub(super) async fn location_read(
         .find(|s| site::location_id(&s.id).to_string() == id)
         .map(|s| Fhir::ok(site::location(s)))
         .ok_or_else(|| Failure::not_found("Location"))
-}
-
-// ---------------------------------------------------------------- Immunization
-
-const NO_VACCINATIONS: &str = "mhis records no vaccinations: the domain has no vaccination data, so there is no Immunization to return";
-
-/// `GET /Immunization?…`: always empty, saying why.
-pub(super) async fn immunization_search(FhirUser(user): FhirUser, base: Base) -> FhirResult {
-    let params = Params::parse(
-        &base,
-        &[
-            "patient",
-            "subject",
-            "date",
-            "vaccine-code",
-            "status",
-            "_id",
-        ],
-    )?;
-    user.require(Permission::MigrantRead)?;
-    let mut b = searchset(
-        &base.url,
-        &params.self_url(&base),
-        None,
-        Some(0),
-        Vec::new(),
-    );
-    add_entries(
-        &mut b,
-        &base.url,
-        vec![
-            outcome::outcome(
-                outcome::issue(
-                    IssueSeverity::Information,
-                    IssueType::Informational,
-                    None,
-                    NO_VACCINATIONS,
-                ),
-                [],
-            )
-            .into_resource(),
-        ],
-        SearchEntryMode::Outcome,
-    );
-    Ok(Fhir::ok(b))
-}
-
-/// `GET /Immunization/{id}`: there are none.
-pub(super) async fn immunization_read(FhirUser(user): FhirUser) -> FhirResult {
-    user.require(Permission::MigrantRead)?;
-    Err(Failure::new(
-        StatusCode::NOT_FOUND,
-        IssueType::NotFound,
-        NO_VACCINATIONS,
-    ))
-}
-
-/// `POST /Immunization`, `PUT /Immunization/{id}`: refused.
-pub(super) async fn immunization_write(FhirUser(_user): FhirUser) -> Failure {
-    Failure::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        IssueType::NotSupported,
-        "mhis does not record vaccinations: Immunization cannot be created or updated",
-    )
 }

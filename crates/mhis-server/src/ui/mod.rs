@@ -17,7 +17,9 @@
 //!   page with its timeline and actions, and the referral section of the
 //!   assessment page;
 //! - [`admin`] — sites, users and the audit trail;
-//! - [`verify`] — the public certificate verifier.
+//! - [`verify`] — the public certificate verifier;
+//! - [`training`] — training needs, sessions, participants, attendance,
+//!   knowledge tests, results and attendance certificates.
 
 pub mod admin;
 pub mod assessment;
@@ -26,6 +28,7 @@ pub mod i18n;
 pub mod pages;
 pub mod referrals;
 pub mod session;
+pub mod training;
 pub mod verify;
 
 use crate::state::AppState;
@@ -98,6 +101,7 @@ pub fn router() -> Router<AppState> {
                     verify::MAX_PHOTO_BYTES,
                 )),
         )
+        .merge(training::routes())
         .fallback(not_found)
 }
 

@@ -461,12 +461,11 @@ pub fn attendance_pdf_with_fonts(
 ) -> Result<Vec<u8>> {
     MhcPayload::TrainingAttendance(payload.clone()).validate()?;
     let code = qr_code(qr_text)?;
-    let second = labels(language)
-        .and_then(|l| match l.language {
-            "ru" => Some(&ATTENDANCE_RU),
-            "fr" => Some(&ATTENDANCE_FR),
-            _ => None,
-        });
+    let second = labels(language).and_then(|l| match l.language {
+        "ru" => Some(&ATTENDANCE_RU),
+        "fr" => Some(&ATTENDANCE_FR),
+        _ => None,
+    });
     let en = &ATTENDANCE_EN;
     let mut page = PageWriter {
         content: Content::new(),
@@ -494,7 +493,10 @@ pub fn attendance_pdf_with_fonts(
         payload.name.family_name.as_deref(),
         payload.name.given_name.as_deref(),
     );
-    let training = payload.title.clone().unwrap_or_else(|| payload.course_id.clone());
+    let training = payload
+        .title
+        .clone()
+        .unwrap_or_else(|| payload.course_id.clone());
     let module_list = modules.join("; ");
     type AttendanceLabelOf = fn(&AttendanceLabels) -> &'static str;
     let rows: [(AttendanceLabelOf, &str); 7] = [

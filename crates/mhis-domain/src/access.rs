@@ -306,7 +306,11 @@ mod tests {
         }
         // Only trainers manage training.
         for role in Role::ALL {
-            assert_eq!(allows(role, P::TrainingManage), role == Role::Trainer, "{role:?}");
+            assert_eq!(
+                allows(role, P::TrainingManage),
+                role == Role::Trainer,
+                "{role:?}"
+            );
         }
     }
 

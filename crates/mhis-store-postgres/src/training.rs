@@ -49,7 +49,7 @@ async fn check_participants(
             .await
             .map_err(db_err)?
             .iter()
-            .map(|r| r.try_get(0))
+            .map(|r| r.try_get::<uuid::Uuid, _>(0))
             .collect::<Result<_, _>>()
             .map_err(db_err)?;
     for id in ids {
@@ -148,8 +148,9 @@ impl TrainingStore for PgStore {
         &self,
         sites: Option<&[SiteId]>,
     ) -> StoreResult<Vec<TrainingSession>> {
-        let mut qb =
-            QueryBuilder::<Postgres>::new(format!("SELECT {SESSION_COLUMNS} FROM training_sessions"));
+        let mut qb = QueryBuilder::<Postgres>::new(format!(
+            "SELECT {SESSION_COLUMNS} FROM training_sessions"
+        ));
         site_filter(&mut qb, sites);
         qb.push(" ORDER BY starts_on DESC, id");
         qb.build()

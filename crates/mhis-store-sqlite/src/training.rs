@@ -49,7 +49,7 @@ async fn check_participants(
             .await
             .map_err(db_err)?
             .iter()
-            .map(|r| r.try_get(0))
+            .map(|r| r.try_get::<uuid::Uuid, _>(0))
             .collect::<Result<_, _>>()
             .map_err(db_err)?;
     for id in ids {

@@ -154,7 +154,10 @@ answer = 0
         assert_eq!(b.score(&[Some(0), None]).unwrap(), 0);
         assert_eq!(b.score(&[Some(1), Some(2)]).unwrap(), 1);
         assert_eq!(b.score(&[Some(1)]).unwrap_err().field, "answers");
-        assert_eq!(b.score(&[Some(1), Some(3)]).unwrap_err().field, "answers[1]");
+        assert_eq!(
+            b.score(&[Some(1), Some(3)]).unwrap_err().field,
+            "answers[1]"
+        );
     }
 
     #[test]

@@ -210,7 +210,10 @@ impl Training {
         for (file, text) in banks {
             let bank = QuestionBank::parse(file, text)?;
             if parsed.insert(bank.module.clone(), bank).is_some() {
-                return Err(TrainingDataError::new(file, "a second bank for this module"));
+                return Err(TrainingDataError::new(
+                    file,
+                    "a second bank for this module",
+                ));
             }
         }
         let mut seen = std::collections::BTreeSet::new();
@@ -232,7 +235,10 @@ impl Training {
             if !parsed.contains_key(&m.bank) {
                 return Err(TrainingDataError::new(
                     "modules.toml",
-                    format!("module {} names a bank that does not exist: {}", m.id, m.bank),
+                    format!(
+                        "module {} names a bank that does not exist: {}",
+                        m.id, m.bank
+                    ),
                 ));
             }
         }

@@ -204,10 +204,8 @@ impl Questionnaire {
             }
         };
         let organisation = keep(short_text("organisation", value("organisation"), 200));
-        let organisation_type = keep(self.parse_organisation_type(
-            "organisation_type",
-            value("organisation_type"),
-        ));
+        let organisation_type =
+            keep(self.parse_organisation_type("organisation_type", value("organisation_type")));
         let respondent = keep(short_text("respondent", value("respondent"), 200));
         let mut answers = BTreeMap::new();
         for q in &self.questions {
@@ -284,10 +282,7 @@ impl Questionnaire {
         } else {
             Err(FieldError::new(
                 field,
-                format!(
-                    "must be one of: {}",
-                    self.organisation_types.join(", ")
-                ),
+                format!("must be one of: {}", self.organisation_types.join(", ")),
             ))
         }
     }
@@ -305,7 +300,11 @@ impl Questionnaire {
         for (org_type, answers) in responses {
             count += 1;
             *by_type.entry(org_type.to_owned()).or_default() += 1;
-            for q in self.questions.iter().filter(|q| q.kind == QuestionKind::Need) {
+            for q in self
+                .questions
+                .iter()
+                .filter(|q| q.kind == QuestionKind::Need)
+            {
                 let (Some(topic), Some(Answer::Number(n))) = (&q.topic, answers.get(&q.id)) else {
                     continue;
                 };
@@ -446,16 +445,15 @@ mod tests {
         bad.retain(|(k, _)| k != "preferred_format");
         let errors = q.parse_answers(&bad).unwrap_err();
         let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(
-            fields,
-            ["organisation_type", "need_tb", "preferred_format"]
-        );
+        assert_eq!(fields, ["organisation_type", "need_tb", "preferred_format"]);
     }
 
     #[test]
     fn the_summary_ranks_topics_by_mean_need_per_organisation_type() {
         let q = Training::built_in().questionnaire;
-        let a = q.parse_answers(&full("ministry_of_health", "5", "3")).unwrap();
+        let a = q
+            .parse_answers(&full("ministry_of_health", "5", "3"))
+            .unwrap();
         let b = q.parse_answers(&full("ngo", "4", "5")).unwrap();
         let c = q.parse_answers(&full("ngo", "3", "5")).unwrap();
         let s = q.summarise([

@@ -71,7 +71,10 @@ impl NewParticipant {
         let sex = match sex {
             Ok(s) => Some(s),
             Err(_) => {
-                errors.push(FieldError::new("sex", "must be one of: female, male, other"));
+                errors.push(FieldError::new(
+                    "sex",
+                    "must be one of: female, male, other",
+                ));
                 None
             }
         };
@@ -163,17 +166,18 @@ pub fn parse_csv(q: &Questionnaire, bytes: &[u8]) -> Result<Vec<NewParticipant>,
         let fields: [&str; 7] = std::array::from_fn(|c| record.get(c).unwrap_or(""));
         match NewParticipant::parse(q, fields) {
             Ok(p) => people.push(p),
-            Err(es) => errors.extend(
-                es.into_iter()
-                    .map(|e| row_error(line, &e.field, e.message)),
-            ),
+            Err(es) => errors.extend(es.into_iter().map(|e| row_error(line, &e.field, e.message))),
         }
     }
     if !errors.is_empty() {
         return Err(errors);
     }
     if people.is_empty() {
-        return Err(vec![row_error(1, "row", "the file holds no participants".into())]);
+        return Err(vec![row_error(
+            1,
+            "row",
+            "the file holds no participants".into(),
+        )]);
     }
     Ok(people)
 }
@@ -183,7 +187,8 @@ mod tests {
     use super::super::Training;
     use super::*;
 
-    const HEADER: &str = "family_name,given_names,organisation,organisation_type,role,sex,contact\n";
+    const HEADER: &str =
+        "family_name,given_names,organisation,organisation_type,role,sex,contact\n";
 
     #[test]
     fn a_good_file_imports_every_row() {

@@ -71,7 +71,10 @@ impl NewSession {
         let ends = date("ends_on", input.ends_on).map_err(|e| errors.push(e));
         if let (Ok(s), Ok(e)) = (starts, ends) {
             if e < s {
-                errors.push(FieldError::new("ends_on", "must not be before the first day"));
+                errors.push(FieldError::new(
+                    "ends_on",
+                    "must not be before the first day",
+                ));
             } else if (e - s).num_days() >= MAX_SESSION_DAYS {
                 errors.push(FieldError::new(
                     "ends_on",

@@ -5,6 +5,7 @@
 //! certificates (`/verify`, `mhis verify`).
 
 use super::{TRAINING, lang, module_title, present_days, visible_session};
+use crate::error::ApiError;
 use crate::state::AppState;
 use crate::ui::forms::value;
 use crate::ui::pages::{FormPairs, see_other};
@@ -16,11 +17,12 @@ use axum::response::{IntoResponse, Response};
 use chrono::Months;
 use mhis_cert::{Issuer, MhcPayload, PersonName, TrainingAttendance};
 use mhis_domain::access::Permission;
+use mhis_domain::audit::AuditEvent;
 use mhis_domain::training::session::{
     ATTENDANCE_COURSE_ID, CERTIFICATE_VALIDITY_YEARS, certificate_eligible,
 };
 use mhis_domain::transliteration::to_latin;
-use mhis_store::AttendanceCertificate;
+use mhis_store::{AttendanceCertificate, TrainingSession};
 
 /// The fonts of printed certificates, read once.
 static FONTS: std::sync::LazyLock<Result<mhis_cert::pdf::CertificateFonts, String>> =
@@ -42,62 +44,62 @@ fn mrz(text: &str) -> String {
         .join("<")
 }
 
-/// `POST /training/sessions/{id}/certificates`: issues a certificate to
-/// every participant present on every day who has none yet.
-pub async fn issue_all(
-    State(state): State<AppState>,
-    u: PageUser,
-    Path(id): Path<String>,
-    Form(form): FormPairs,
-) -> Result<Response, PageError> {
-    u.require(Permission::TrainingManage)?;
-    u.check_csrf(value(&form, "csrf"))?;
-    let session = visible_session(&state, &u, &id).await?;
+fn conflict(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError {
+        status: StatusCode::CONFLICT,
+        kind: "conflict",
+        field: Some(field.to_owned()),
+        message: message.into(),
+    }
+}
+
+/// Issues a certificate to every participant of `session` present on
+/// every day who has none yet, signed with the site's current key; each
+/// is stored with a copy of `audit`. Returns how many were issued. A
+/// session not yet ended, or a site without a valid key, is a 409.
+pub async fn issue_certificates(
+    state: &AppState,
+    session: &TrainingSession,
+    audit: &AuditEvent,
+) -> Result<usize, ApiError> {
     let now = state.now();
     if session.ends_on > now.date_naive() {
-        // A certificate attests a completed session.
-        return Err(u.fail(StatusCode::CONFLICT));
+        return Err(conflict(
+            "ends_on",
+            "attendance certificates are issued once the session has ended",
+        ));
     }
-    let kek = state
-        .key_encryption
-        .as_ref()
-        .ok_or_else(|| u.fail(StatusCode::CONFLICT))?;
-    let site = state
-        .store
-        .get_site(session.site_id)
-        .await
-        .or_page(&u.layout)?;
+    let kek = state.key_encryption.as_ref().ok_or_else(|| {
+        conflict(
+            "key",
+            "this deployment has no key encryption key configured; set key_encryption_key_file",
+        )
+    })?;
+    let site = state.store.get_site(session.site_id).await?;
     let key = state
         .store
         .signing_keys(Some(site.id))
-        .await
-        .or_page(&u.layout)?
+        .await?
         .into_iter()
         .find(|k| k.retired_at.is_none() && k.valid_from <= now && now < k.valid_until)
-        .ok_or_else(|| u.fail(StatusCode::CONFLICT))?;
+        .ok_or_else(|| {
+            conflict(
+                "key",
+                format!(
+                    "site {} has no valid signing key; create one with `mhis keys new --site {}`",
+                    site.code.as_str(),
+                    site.code.as_str()
+                ),
+            )
+        })?;
     let pkcs8 = kek
         .open(&key.kid, &key.private_key_sealed)
-        .map_err(|_| u.fail(StatusCode::INTERNAL_SERVER_ERROR))?;
-    let signing_key = mhis_cert::SigningKey::from_pkcs8_der(&pkcs8)
-        .map_err(|_| u.fail(StatusCode::INTERNAL_SERVER_ERROR))?;
+        .map_err(ApiError::internal)?;
+    let signing_key = mhis_cert::SigningKey::from_pkcs8_der(&pkcs8).map_err(ApiError::internal)?;
     let issuer = Issuer::new(signing_key, site.country.as_str());
-    let participants = state
-        .store
-        .participants(session.id)
-        .await
-        .or_page(&u.layout)?;
-    let present = present_days(
-        &state
-            .store
-            .attendance(session.id)
-            .await
-            .or_page(&u.layout)?,
-    );
-    let issued = state
-        .store
-        .attendance_certificates(session.id)
-        .await
-        .or_page(&u.layout)?;
+    let participants = state.store.participants(session.id).await?;
+    let present = present_days(&state.store.attendance(session.id).await?);
+    let issued = state.store.attendance_certificates(session.id).await?;
     let days = session.days().len();
     let valid_until = session
         .ends_on
@@ -137,31 +139,44 @@ pub async fn issue_all(
                 &MhcPayload::TrainingAttendance(payload.clone()),
                 now.timestamp(),
             )
-            .map_err(|_| u.fail(StatusCode::CONFLICT))?;
+            .map_err(|e| conflict("valid_until", e.to_string()))?;
         let certificate = AttendanceCertificate {
             id: payload.certificate_id.clone(),
             participant_id: p.id,
             session_id: session.id,
             site_id: site.id,
             kid: key.kid.clone(),
-            payload: serde_json::to_string(&payload)
-                .map_err(|_| u.fail(StatusCode::INTERNAL_SERVER_ERROR))?,
+            payload: serde_json::to_string(&payload).map_err(ApiError::internal)?,
             qr_text: text,
             issued_at: now,
             valid_until,
         };
-        let audit = u.current.event(
-            "training_certificate.issue",
-            "attendance_certificate",
-            None,
-        );
         state
             .store
-            .add_attendance_certificate(&certificate, &audit)
-            .await
-            .or_page(&u.layout)?;
+            .add_attendance_certificate(&certificate, audit)
+            .await?;
         count += 1;
     }
+    Ok(count)
+}
+
+/// `POST /training/sessions/{id}/certificates`: issues a certificate to
+/// every participant present on every day who has none yet.
+pub async fn issue_all(
+    State(state): State<AppState>,
+    u: PageUser,
+    Path(id): Path<String>,
+    Form(form): FormPairs,
+) -> Result<Response, PageError> {
+    u.require(Permission::TrainingManage)?;
+    u.check_csrf(value(&form, "csrf"))?;
+    let session = visible_session(&state, &u, &id).await?;
+    let audit = u
+        .current
+        .event("training_certificate.issue", "attendance_certificate", None);
+    let count = issue_certificates(&state, &session, &audit)
+        .await
+        .or_page(&u.layout)?;
     Ok(see_other(&format!(
         "/training/sessions/{}?issued={count}",
         session.id

@@ -12,7 +12,8 @@
 //! banks are the data files of `training/`, read by
 //! `mhis_domain::training`.
 
-mod cert;
+pub mod cert;
+pub mod demo;
 mod svg;
 
 use crate::state::AppState;
@@ -35,9 +36,7 @@ use mhis_domain::training::participant::{NewParticipant, RowError, parse_csv};
 use mhis_domain::training::session::{NewSession, SessionInput, certificate_eligible};
 use mhis_domain::training::stats::{Gain, PrimaryTest, paired_gain};
 use mhis_domain::training::{ParticipantId, SessionId, Training};
-use mhis_store::{
-    AttendanceMark, NeedsResponse, Participant, Phase, TestScore, TrainingSession,
-};
+use mhis_store::{AttendanceMark, NeedsResponse, Participant, Phase, TestScore, TrainingSession};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
@@ -160,11 +159,7 @@ async fn visible_session(
     id: &str,
 ) -> Result<TrainingSession, PageError> {
     let id: SessionId = id.parse().map_err(|_| u.fail(StatusCode::NOT_FOUND))?;
-    let session = state
-        .store
-        .training_session(id)
-        .await
-        .or_page(&u.layout)?;
+    let session = state.store.training_session(id).await.or_page(&u.layout)?;
     if !u.user().scope.covers(session.site_id) {
         return Err(u.fail(StatusCode::NOT_FOUND));
     }
@@ -549,7 +544,12 @@ pub async fn needs_summary(
         .await
         .or_page(&u.layout)?;
     u.current
-        .audit_read(&state, "training_needs.read", "training_needs_response", None)
+        .audit_read(
+            &state,
+            "training_needs.read",
+            "training_needs_response",
+            None,
+        )
         .await
         .or_page(&u.layout)?;
     let sessions = state
@@ -608,7 +608,10 @@ pub async fn needs_summary(
     let chart_by_type = if types.len() > 1 {
         svg::bar_chart(
             &t.t("training-needs-chart-by-type"),
-            &types.iter().map(|ty| org_type_label(&t, ty)).collect::<Vec<_>>(),
+            &types
+                .iter()
+                .map(|ty| org_type_label(&t, ty))
+                .collect::<Vec<_>>(),
             &summary
                 .topics
                 .iter()
@@ -654,7 +657,10 @@ pub async fn needs_summary(
             chart,
             chart_by_type,
             schedule_href,
-            priority_modules: modules.iter().map(|m| m.title.get(lang).to_owned()).collect(),
+            priority_modules: modules
+                .iter()
+                .map(|m| m.title.get(lang).to_owned())
+                .collect(),
             covered: t.t2(
                 "training-needs-covered",
                 ("covered", &covered.to_string()),
@@ -717,16 +723,26 @@ async fn session_form_page(
             Field::new("place", t.t("training-field-place"), "text", v("place"))
                 .required(&t)
                 .errors(&errors),
-            Field::new("starts_on", t.t("training-field-starts"), "date", v("starts_on"))
-                .required(&t)
-                .errors(&errors),
+            Field::new(
+                "starts_on",
+                t.t("training-field-starts"),
+                "date",
+                v("starts_on"),
+            )
+            .required(&t)
+            .errors(&errors),
             Field::new("ends_on", t.t("training-field-ends"), "date", v("ends_on"))
                 .required(&t)
                 .errors(&errors),
-            Field::new("trainers", t.t("training-field-trainers"), "text", v("trainers"))
-                .hint(t.t("training-hint-trainers"))
-                .required(&t)
-                .errors(&errors),
+            Field::new(
+                "trainers",
+                t.t("training-field-trainers"),
+                "text",
+                v("trainers"),
+            )
+            .hint(t.t("training-hint-trainers"))
+            .required(&t)
+            .errors(&errors),
             modules.required(&t).errors(&errors),
             Field::new(
                 "organisations",
@@ -757,10 +773,7 @@ pub async fn session_form(
     Query(query): Query<Vec<(String, String)>>,
 ) -> Result<Response, PageError> {
     u.require(Permission::TrainingManage)?;
-    let form: Vec<(String, String)> = query
-        .into_iter()
-        .filter(|(k, _)| k == "modules")
-        .collect();
+    let form: Vec<(String, String)> = query.into_iter().filter(|(k, _)| k == "modules").collect();
     session_form_page(&state, u, &form, Errors::default()).await
 }
 
@@ -841,7 +854,7 @@ struct SessionPage {
     dates: String,
     place: String,
     trainers: String,
-    modules: Vec<(String, String)>,
+    modules: Vec<String>,
     organisations: String,
     participants: Vec<ParticipantRow>,
     groups: Vec<Group>,
@@ -928,12 +941,22 @@ async fn session_view(
     let groups = vec![Group {
         legend: t.t("training-participant-new"),
         fields: vec![
-            Field::new("family_name", t.t("field-family_name"), "text", v("family_name"))
-                .required(&t)
-                .errors(&errors),
-            Field::new("given_names", t.t("field-given_names"), "text", v("given_names"))
-                .required(&t)
-                .errors(&errors),
+            Field::new(
+                "family_name",
+                t.t("field-family_name"),
+                "text",
+                v("family_name"),
+            )
+            .required(&t)
+            .errors(&errors),
+            Field::new(
+                "given_names",
+                t.t("field-given_names"),
+                "text",
+                v("given_names"),
+            )
+            .required(&t)
+            .errors(&errors),
             Field::new(
                 "organisation",
                 t.t("training-field-organisation"),
@@ -967,8 +990,13 @@ async fn session_view(
             )
             .required(&t)
             .errors(&errors),
-            Field::new("contact", t.t("training-field-contact"), "text", v("contact"))
-                .errors(&errors),
+            Field::new(
+                "contact",
+                t.t("training-field-contact"),
+                "text",
+                v("contact"),
+            )
+            .errors(&errors),
         ],
     }];
     let status = if errors.is_empty() && extras.import_errors.is_empty() {
@@ -993,7 +1021,7 @@ async fn session_view(
             modules: session
                 .modules
                 .iter()
-                .map(|m| (m.clone(), module_title(m, lang)))
+                .map(|m| module_title(m, lang))
                 .collect(),
             organisations: session.organisations.join("; "),
             participants: rows,
@@ -1191,6 +1219,7 @@ struct AttendancePage {
     day: String,
     day_label: String,
     days: Vec<(String, String, bool)>,
+    day_labels: Vec<String>,
     rows: Vec<AttendanceRow>,
 }
 
@@ -1213,8 +1242,8 @@ pub async fn attendance_page(
 ) -> Result<Response, PageError> {
     u.require(Permission::TrainingRead)?;
     let session = visible_session(&state, &u, &id).await?;
-    let day = chosen_day(&session, value(&query, "day"))
-        .ok_or_else(|| u.fail(StatusCode::NOT_FOUND))?;
+    let day =
+        chosen_day(&session, value(&query, "day")).ok_or_else(|| u.fail(StatusCode::NOT_FOUND))?;
     let participants = state
         .store
         .participants(session.id)
@@ -1273,6 +1302,7 @@ pub async fn attendance_page(
                 .iter()
                 .map(|d| (d.to_string(), t.date(*d), *d == day))
                 .collect(),
+            day_labels: days.iter().map(|d| t.date(*d)).collect(),
             rows,
             l: u.layout,
         },
@@ -1399,7 +1429,10 @@ async fn tests_view(
             let pre_name = format!("pre-{}", p.id);
             let post_name = format!("post-{}", p.id);
             let (pre, post) = match form {
-                Some(f) => (value(f, &pre_name).to_owned(), value(f, &post_name).to_owned()),
+                Some(f) => (
+                    value(f, &pre_name).to_owned(),
+                    value(f, &post_name).to_owned(),
+                ),
                 None => (stored(p.id, Phase::Pre), stored(p.id, Phase::Post)),
             };
             ScoreRow {
@@ -1487,7 +1520,7 @@ pub async fn tests_submit(
                     max_score: bank.max_score(),
                 }),
                 Ok(None) => {}
-                Err(e) => errors.add(
+                Err(_) => errors.add(
                     field,
                     t.t2(
                         "training-invalid-score",

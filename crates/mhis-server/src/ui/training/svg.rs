@@ -26,7 +26,13 @@ fn escape(s: &str) -> String {
 /// legend of `series` names when there is more than one series. `title` is
 /// the accessible name; values are printed beside the bars with
 /// `decimals` digits.
-pub fn bar_chart(title: &str, series: &[String], groups: &[Bars], max: f64, decimals: usize) -> String {
+pub fn bar_chart(
+    title: &str,
+    series: &[String],
+    groups: &[Bars],
+    max: f64,
+    decimals: usize,
+) -> String {
     let label_w = 260.0;
     let bar_area = 360.0;
     let bar_h = 16.0;

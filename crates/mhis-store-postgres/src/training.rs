@@ -66,7 +66,7 @@ async fn check_participants(
 #[async_trait]
 impl TrainingStore for PgStore {
     async fn add_needs_response(&self, r: &NeedsResponse, audit: &AuditEvent) -> StoreResult<()> {
-        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
         sqlx::query(&format!(
             "INSERT INTO training_needs_responses ({NEEDS_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
         ))
@@ -101,7 +101,7 @@ impl TrainingStore for PgStore {
         site_filter(&mut qb, sites);
         qb.push(" ORDER BY created_at, id");
         qb.build()
-            .fetch_all(&self.readers)
+            .fetch_all(&self.pool)
             .await
             .map_err(db_err)?
             .iter()
@@ -114,7 +114,7 @@ impl TrainingStore for PgStore {
         s: &TrainingSession,
         audit: &AuditEvent,
     ) -> StoreResult<()> {
-        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
         sqlx::query(&format!(
             "INSERT INTO training_sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         ))
@@ -154,7 +154,7 @@ impl TrainingStore for PgStore {
         site_filter(&mut qb, sites);
         qb.push(" ORDER BY starts_on DESC, id");
         qb.build()
-            .fetch_all(&self.readers)
+            .fetch_all(&self.pool)
             .await
             .map_err(db_err)?
             .iter()
@@ -167,7 +167,7 @@ impl TrainingStore for PgStore {
             "SELECT {SESSION_COLUMNS} FROM training_sessions WHERE id = $1"
         ))
         .bind(id.0)
-        .fetch_optional(&self.readers)
+        .fetch_optional(&self.pool)
         .await
         .map_err(db_err)?
         .ok_or(StoreError::NotFound {
@@ -184,7 +184,7 @@ impl TrainingStore for PgStore {
         let Some(first) = people.first() else {
             return Ok(());
         };
-        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
         for p in people {
             let d = &p.details;
             sqlx::query(&format!(
@@ -226,7 +226,7 @@ impl TrainingStore for PgStore {
             "SELECT {PARTICIPANT_COLUMNS} FROM training_participants WHERE session_id = $1 ORDER BY family_name, given_names, id"
         ))
         .bind(session.0)
-        .fetch_all(&self.readers)
+        .fetch_all(&self.pool)
         .await
         .map_err(db_err)?
         .iter()
@@ -240,7 +240,7 @@ impl TrainingStore for PgStore {
         marks: &[AttendanceMark],
         audit: &AuditEvent,
     ) -> StoreResult<()> {
-        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
         check_participants(&mut tx, session, marks.iter().map(|m| m.participant_id)).await?;
         for m in marks {
             sqlx::query(
@@ -265,7 +265,7 @@ impl TrainingStore for PgStore {
              WHERE p.session_id = $1 ORDER BY a.day, a.participant_id",
         )
         .bind(session.0)
-        .fetch_all(&self.readers)
+        .fetch_all(&self.pool)
         .await
         .map_err(db_err)?
         .iter()
@@ -279,7 +279,7 @@ impl TrainingStore for PgStore {
         scores: &[TestScore],
         audit: &AuditEvent,
     ) -> StoreResult<()> {
-        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
         check_participants(&mut tx, session, scores.iter().map(|s| s.participant_id)).await?;
         for s in scores {
             sqlx::query(
@@ -306,7 +306,7 @@ impl TrainingStore for PgStore {
              WHERE p.session_id = $1 ORDER BY s.module, s.participant_id, s.phase",
         )
         .bind(session.0)
-        .fetch_all(&self.readers)
+        .fetch_all(&self.pool)
         .await
         .map_err(db_err)?
         .iter()
@@ -319,7 +319,7 @@ impl TrainingStore for PgStore {
         c: &AttendanceCertificate,
         audit: &AuditEvent,
     ) -> StoreResult<()> {
-        let mut tx = self.writer.begin().await.map_err(db_err)?;
+        let mut tx = self.pool.begin().await.map_err(db_err)?;
         check_participants(&mut tx, c.session_id, std::iter::once(c.participant_id)).await?;
         sqlx::query(&format!(
             "INSERT INTO training_certificates ({TRAINING_CERTIFICATE_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
@@ -348,7 +348,7 @@ impl TrainingStore for PgStore {
             "SELECT {TRAINING_CERTIFICATE_COLUMNS} FROM training_certificates WHERE session_id = $1 ORDER BY issued_at, id"
         ))
         .bind(session.0)
-        .fetch_all(&self.readers)
+        .fetch_all(&self.pool)
         .await
         .map_err(db_err)?
         .iter()
@@ -361,7 +361,7 @@ impl TrainingStore for PgStore {
             "SELECT {TRAINING_CERTIFICATE_COLUMNS} FROM training_certificates WHERE id = $1"
         ))
         .bind(id)
-        .fetch_optional(&self.readers)
+        .fetch_optional(&self.pool)
         .await
         .map_err(db_err)?
         .ok_or(StoreError::NotFound {

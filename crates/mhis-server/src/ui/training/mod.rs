@@ -521,6 +521,7 @@ struct NeedsPage {
     manage: bool,
     responses: usize,
     types: Vec<(String, usize)>,
+    type_names: Vec<String>,
     topics: Vec<TopicRow>,
     chart: String,
     chart_by_type: String,
@@ -653,6 +654,7 @@ pub async fn needs_summary(
                 .iter()
                 .map(|(k, v)| (org_type_label(&t, k), *v))
                 .collect(),
+            type_names: types.iter().map(|ty| org_type_label(&t, ty)).collect(),
             topics,
             chart,
             chart_by_type,
@@ -1376,8 +1378,7 @@ struct TestsPage {
     id: String,
     title: String,
     module: String,
-    module_title: String,
-    max_score: u32,
+    help: String,
     modules: Vec<(String, String, bool)>,
     rows: Vec<ScoreRow>,
     errors: Errors,
@@ -1453,8 +1454,11 @@ async fn tests_view(
             id: session.id.to_string(),
             title: session.title.clone(),
             module: module.to_owned(),
-            module_title: module_title(module, lang),
-            max_score: bank.max_score(),
+            help: u.layout.t.t2(
+                "training-tests-help",
+                ("module", &module_title(module, lang)),
+                ("max", &bank.max_score().to_string()),
+            ),
             modules: session
                 .modules
                 .iter()

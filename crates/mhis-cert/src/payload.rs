@@ -102,6 +102,12 @@ pub struct TrainingAttendance {
     /// Issuing site identifier.
     #[serde(rename = "is")]
     pub issuing_site: String,
+    /// Title of the session attended.
+    #[serde(rename = "ti", default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// Modules taught (catalogue ids).
+    #[serde(rename = "m", default, skip_serializing_if = "Vec::is_empty")]
+    pub modules: Vec<String>,
 }
 
 /// The payload of an mhis certificate, discriminated by `t`.

@@ -33,7 +33,7 @@ use sha2::{Digest, Sha256};
 use subsetter::GlyphRemapper;
 
 use crate::error::{CertError, Result};
-use crate::payload::{HealthClearance, MhcPayload, Outcome};
+use crate::payload::{HealthClearance, MhcPayload, Outcome, TrainingAttendance};
 use crate::qr::qr_code;
 
 /// A4 page width, in millimetres (ISO 216).
@@ -375,7 +375,179 @@ pub fn certificate_pdf_with_fonts(
         ));
     }
 
-    page.finish(payload, second.map_or(EN.language, |l| l.language))
+    let title = format!("{} {}", EN.title, payload.certificate_id);
+    page.finish(&title, second.map_or(EN.language, |l| l.language))
+}
+
+/// Label texts of a training attendance certificate in one language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttendanceLabels {
+    /// ISO 639-1 code of the language.
+    pub language: &'static str,
+    /// Document title.
+    pub title: &'static str,
+    /// Participant's name.
+    pub name: &'static str,
+    /// Certificate identifier.
+    pub certificate_id: &'static str,
+    /// The training attended.
+    pub training: &'static str,
+    /// Modules taught.
+    pub modules: &'static str,
+    /// Date the training was completed.
+    pub completed: &'static str,
+    /// Last day of validity.
+    pub valid_until: &'static str,
+    /// Issuing site.
+    pub issuing_site: &'static str,
+    /// How to verify the certificate.
+    pub verify: &'static str,
+}
+
+const ATTENDANCE_EN: AttendanceLabels = AttendanceLabels {
+    language: "en",
+    title: "Training Attendance Certificate",
+    name: "Participant",
+    certificate_id: "Certificate ID",
+    training: "Training",
+    modules: "Modules",
+    completed: "Completed on",
+    valid_until: "Valid until (inclusive)",
+    issuing_site: "Issuing site",
+    verify: "To verify: scan the QR code with an mhis verifier, or run “mhis verify” on its \
+             text. Verification works offline with the issuer's trust list. The signed QR code \
+             is authoritative; the printed text is for reading only.",
+};
+
+const ATTENDANCE_RU: AttendanceLabels = AttendanceLabels {
+    language: "ru",
+    title: "Сертификат об участии в обучении",
+    name: "Участник",
+    certificate_id: "Номер сертификата",
+    training: "Обучение",
+    modules: "Модули",
+    completed: "Дата окончания",
+    valid_until: "Действителен по (включительно)",
+    issuing_site: "Место выдачи",
+    verify: "Проверка: отсканируйте QR-код программой проверки mhis или выполните «mhis verify» \
+             с его текстом. Проверка работает без интернета по списку доверенных ключей \
+             издателя.",
+};
+
+const ATTENDANCE_FR: AttendanceLabels = AttendanceLabels {
+    language: "fr",
+    title: "Certificat de participation à une formation",
+    name: "Participant(e)",
+    certificate_id: "Identifiant du certificat",
+    training: "Formation",
+    modules: "Modules",
+    completed: "Terminée le",
+    valid_until: "Valable jusqu'au (inclus)",
+    issuing_site: "Site émetteur",
+    verify: "Vérification\u{a0}: scannez le code QR avec un vérificateur mhis, ou exécutez \
+             «\u{a0}mhis verify\u{a0}» sur son texte. La vérification fonctionne hors ligne avec la \
+             liste de confiance de l'émetteur.",
+};
+
+/// Renders a training attendance certificate as a one-page A4 PDF, in
+/// English and in `language` when it is Russian or French. `modules` are
+/// the modules' titles as printed (the QR code carries their ids).
+pub fn attendance_pdf_with_fonts(
+    payload: &TrainingAttendance,
+    modules: &[String],
+    qr_text: &str,
+    language: &str,
+    fonts: &CertificateFonts,
+) -> Result<Vec<u8>> {
+    MhcPayload::TrainingAttendance(payload.clone()).validate()?;
+    let code = qr_code(qr_text)?;
+    let second = labels(language).and_then(|l| match l.language {
+        "ru" => Some(&ATTENDANCE_RU),
+        "fr" => Some(&ATTENDANCE_FR),
+        _ => None,
+    });
+    let en = &ATTENDANCE_EN;
+    let mut page = PageWriter {
+        content: Content::new(),
+        regular: FontUse::new(&fonts.regular, b"F1")?,
+        bold: FontUse::new(&fonts.bold, b"F2")?,
+    };
+    let page_w = mm(A4_WIDTH_MM);
+    let left = mm(MARGIN_MM);
+    let right = page_w - mm(MARGIN_MM);
+    let text_w = right - left;
+    let mut y = mm(A4_HEIGHT_MM) - mm(MARGIN_MM);
+    y -= 18.0;
+    page.centred(Style::Bold, 18.0, BLACK, page_w / 2.0, y, en.title)?;
+    if let Some(l) = second {
+        y -= 19.0;
+        page.centred(Style::Bold, 13.0, GREY, page_w / 2.0, y, l.title)?;
+    }
+    y -= mm(QR_CLEAR_MM) + 6.0;
+    let side = mm(QR_SIDE_MM);
+    page.qr(&code, (page_w - side) / 2.0, y - side, side);
+    y -= side + mm(QR_CLEAR_MM);
+    page.rule(left, right, y);
+    y -= 4.0;
+    let name = display_name(
+        payload.name.family_name.as_deref(),
+        payload.name.given_name.as_deref(),
+    );
+    let training = payload
+        .title
+        .clone()
+        .unwrap_or_else(|| payload.course_id.clone());
+    let module_list = modules.join("; ");
+    type AttendanceLabelOf = fn(&AttendanceLabels) -> &'static str;
+    let rows: [(AttendanceLabelOf, &str); 7] = [
+        (|l| l.name, name.as_str()),
+        (|l| l.certificate_id, &payload.certificate_id),
+        (|l| l.training, &training),
+        (|l| l.modules, &module_list),
+        (|l| l.completed, &payload.completion_date),
+        (|l| l.valid_until, &payload.valid_until),
+        (|l| l.issuing_site, &payload.issuing_site),
+    ];
+    let value_x = left + mm(LABEL_COLUMN_MM);
+    let value_w = right - value_x;
+    let label_w = mm(LABEL_COLUMN_MM) - 6.0;
+    for (label, value) in rows {
+        let top = y;
+        let mut ly = top;
+        for line in page.bold.wrap(label(en), 9.0, label_w) {
+            ly -= 11.0;
+            page.text(Style::Bold, 9.0, BLACK, left, ly, &line)?;
+        }
+        if let Some(l) = second {
+            for line in page.regular.wrap(label(l), 8.5, label_w) {
+                ly -= 10.5;
+                page.text(Style::Regular, 8.5, GREY, left, ly, &line)?;
+            }
+        }
+        let mut vy = top;
+        for line in page.regular.wrap(value, 11.0, value_w) {
+            vy -= 13.0;
+            page.text(Style::Regular, 11.0, BLACK, value_x, vy, &line)?;
+        }
+        y = ly.min(vy) - 5.0;
+        page.rule(left, right, y);
+        y -= 1.0;
+    }
+    y -= 6.0;
+    for l in std::iter::once(en).chain(second) {
+        for line in page.regular.wrap(l.verify, 8.5, text_w) {
+            y -= 11.0;
+            page.text(Style::Regular, 8.5, BLACK, left, y, &line)?;
+        }
+        y -= 6.0;
+    }
+    if y < mm(MARGIN_MM) / 2.0 {
+        return Err(CertError::Encoding(
+            "PDF: certificate text does not fit on one page".into(),
+        ));
+    }
+    let title = format!("{} {}", en.title, payload.certificate_id);
+    page.finish(&title, second.map_or(en.language, |l| l.language))
 }
 
 /// Name for display: `Family, Given`, or whichever part is present.
@@ -690,7 +862,7 @@ impl PageWriter<'_> {
     }
 
     /// Assembles the document.
-    fn finish(self, payload: &HealthClearance, language: &str) -> Result<Vec<u8>> {
+    fn finish(self, title: &str, language: &str) -> Result<Vec<u8>> {
         let mut next = Ref::new(1);
         let catalog_id = next.bump();
         let tree_id = next.bump();
@@ -720,9 +892,8 @@ impl PageWriter<'_> {
         let content = deflate(&self.content.finish())?;
         pdf.stream(content_id, &content).filter(Filter::FlateDecode);
 
-        let title = format!("{} {}", EN.title, payload.certificate_id);
         pdf.document_info(info_id)
-            .title(TextStr(&title))
+            .title(TextStr(title))
             .producer(TextStr("mhis"));
 
         self.regular.write(&mut pdf, regular_id, &mut next)?;

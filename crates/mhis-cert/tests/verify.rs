@@ -132,6 +132,8 @@ fn training_certificate_reuses_the_stack() {
         completion_date: "2026-05-01".into(),
         valid_until: "2027-05-01".into(),
         issuing_site: "KE-NBO-01".into(),
+        title: None,
+        modules: vec![],
     });
     let text = issue(&p, NOW - 3600);
     let list = trust_list(

@@ -113,6 +113,12 @@ pub enum Permission {
     /// Write, send, cancel and close referrals; accept them and report
     /// outcomes at a receiving site; record departures.
     ReferralManage,
+    /// Read training data: needs assessments, sessions, participants,
+    /// attendance, test results, attendance certificates.
+    TrainingRead,
+    /// Record needs assessments, schedule sessions, add participants,
+    /// record attendance and tests, issue attendance certificates.
+    TrainingManage,
 }
 
 use Permission as P;
@@ -130,6 +136,7 @@ pub const MATRIX: &[(Role, &[Permission])] = &[
             P::MigrantRead,
             P::AssessmentRead,
             P::AggregateRead,
+            P::TrainingRead,
         ],
     ),
     (
@@ -189,7 +196,10 @@ pub const MATRIX: &[(Role, &[Permission])] = &[
         ],
     ),
     (Role::BorderOfficer, &[P::SiteRead]),
-    (Role::Trainer, &[P::SiteRead]),
+    (
+        Role::Trainer,
+        &[P::SiteRead, P::TrainingRead, P::TrainingManage],
+    ),
     (Role::Verifier, &[P::SiteRead]),
 ];
 
@@ -273,6 +283,35 @@ mod tests {
             permission_to_record(Section::History)
         ));
         assert!(!allows(Role::Trainer, P::MigrantRead));
+    }
+
+    #[test]
+    fn trainers_manage_training_and_never_see_health_records() {
+        assert!(allows(Role::Trainer, P::TrainingRead));
+        assert!(allows(Role::Trainer, P::TrainingManage));
+        for p in [
+            P::MigrantRead,
+            P::MigrantWrite,
+            P::AssessmentRead,
+            P::AssessmentOpen,
+            P::RecordClinical,
+            P::RecordLaboratory,
+            P::RecordRadiology,
+            P::Finalise,
+            P::ReferralRead,
+            P::ReferralManage,
+            P::AuditRead,
+        ] {
+            assert!(!allows(Role::Trainer, p), "{p:?}");
+        }
+        // Only trainers manage training.
+        for role in Role::ALL {
+            assert_eq!(
+                allows(role, P::TrainingManage),
+                role == Role::Trainer,
+                "{role:?}"
+            );
+        }
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub mod protocol;
 pub mod referral;
 pub mod site;
 pub mod text;
+pub mod training;
 pub mod transliteration;
 pub mod vaccination;
 pub mod vocabulary;

@@ -182,7 +182,9 @@ pub async fn trust_list(
     now: DateTime<Utc>,
 ) -> Result<mhis_cert::TrustList, ApiError> {
     let sites = state.store.list_sites().await?;
-    let protocols: Vec<String> = state.protocols.ids().map(String::from).collect();
+    let mut protocols: Vec<String> = state.protocols.ids().map(String::from).collect();
+    // Site keys also sign training attendance certificates.
+    protocols.push(mhis_domain::training::session::ATTENDANCE_COURSE_ID.to_owned());
     let mut keys = Vec::new();
     for key in state.store.signing_keys(None).await? {
         if key.valid_until <= now {

@@ -38,6 +38,7 @@ mod federation;
 mod indicators;
 mod import;
 mod vaccination;
+mod training;
 
 /// The advisory lock key that serialises audit appends ("mhis" in ASCII).
 const AUDIT_LOCK: i64 = 0x6d68_6973;

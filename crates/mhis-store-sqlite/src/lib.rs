@@ -43,6 +43,7 @@ mod federation;
 mod indicators;
 mod import;
 mod vaccination;
+mod training;
 
 /// The SQLite store.
 #[derive(Clone)]

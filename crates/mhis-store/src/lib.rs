@@ -30,6 +30,8 @@ pub mod import;
 pub use import::*;
 pub mod vaccination;
 pub use vaccination::*;
+pub mod training;
+pub use training::*;
 
 /// Every way storage can fail.
 #[derive(Debug, thiserror::Error)]
@@ -117,7 +119,14 @@ pub struct Actor(pub String);
 /// The storage of one mhis deployment.
 #[async_trait]
 pub trait Store:
-    FederationStore + IndicatorStore + ImportStore + VaccinationStore + Send + Sync + 'static
+    FederationStore
+    + IndicatorStore
+    + ImportStore
+    + VaccinationStore
+    + TrainingStore
+    + Send
+    + Sync
+    + 'static
 {
     /// Applies pending migrations.
     async fn migrate(&self) -> StoreResult<()>;

@@ -61,6 +61,13 @@ pub async fn run(config_file: Option<&Path>, args: Args) -> anyhow::Result<ExitC
             "finalised {} complete assessments and issued {} certificates (site keys sealed with {kek_path})",
             certified.finalised, certified.certificates
         );
+        let training = mhis_server::ui::training::demo::load(&state)
+            .await
+            .map_err(|e| anyhow::anyhow!("loading demo training data: {}", e.message))?;
+        println!(
+            "training: {} needs assessments, a session with {} participants, {} attendance certificates",
+            training.needs, training.participants, training.certificates
+        );
         let logins = mhis_server::demo::create_demo_users(&state)
             .await
             .map_err(|e| anyhow::anyhow!("creating demo users: {}", e.message))?;

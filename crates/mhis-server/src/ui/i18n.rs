@@ -74,17 +74,23 @@ impl Lang {
             Self::En => concat!(
                 include_str!("../../../../locales/en/ui.ftl"),
                 "\n",
-                include_str!("../../../../locales/en/vocabulary.ftl")
+                include_str!("../../../../locales/en/vocabulary.ftl"),
+                "\n",
+                include_str!("../../../../locales/en/training.ftl")
             ),
             Self::Ru => concat!(
                 include_str!("../../../../locales/ru/ui.ftl"),
                 "\n",
-                include_str!("../../../../locales/ru/vocabulary.ftl")
+                include_str!("../../../../locales/ru/vocabulary.ftl"),
+                "\n",
+                include_str!("../../../../locales/ru/training.ftl")
             ),
             Self::Fr => concat!(
                 include_str!("../../../../locales/fr/ui.ftl"),
                 "\n",
-                include_str!("../../../../locales/fr/vocabulary.ftl")
+                include_str!("../../../../locales/fr/vocabulary.ftl"),
+                "\n",
+                include_str!("../../../../locales/fr/training.ftl")
             ),
         }
     }

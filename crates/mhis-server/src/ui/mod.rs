@@ -19,7 +19,9 @@
 //! - [`dashboard`] — indicator tiles, time-series and breakdown charts
 //!   ([`charts`], SVG rendered here), filters and CSV downloads;
 //! - [`admin`] — sites, users and the audit trail;
-//! - [`verify`] — the public certificate verifier.
+//! - [`verify`] — the public certificate verifier;
+//! - [`training`] — training needs, sessions, participants, attendance,
+//!   knowledge tests, results and attendance certificates.
 
 pub mod admin;
 pub mod assessment;
@@ -30,6 +32,7 @@ pub mod i18n;
 pub mod pages;
 pub mod referrals;
 pub mod session;
+pub mod training;
 pub mod verify;
 
 use crate::state::AppState;
@@ -104,6 +107,7 @@ pub fn router() -> Router<AppState> {
                     verify::MAX_PHOTO_BYTES,
                 )),
         )
+        .merge(training::routes())
         .fallback(not_found)
 }
 

@@ -111,6 +111,8 @@ pub struct Nav {
     pub referrals: bool,
     /// May read aggregate indicators.
     pub dashboard: bool,
+    /// May read training data.
+    pub training: bool,
 }
 
 /// What every page shares: the translator, the language switcher and the
@@ -226,6 +228,7 @@ impl FromRequestParts<AppState> for PageUser {
             audit: user.can(Permission::AuditRead),
             referrals: user.can(Permission::ReferralRead),
             dashboard: user.can(Permission::AggregateRead),
+            training: user.can(Permission::TrainingRead),
         };
         let path = parts
             .uri

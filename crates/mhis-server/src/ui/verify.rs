@@ -75,6 +75,10 @@ fn view(t: &Tr, v: &mhis_cert::Verification) -> ResultView {
                 .collect::<Vec<_>>()
                 .join(" ")
         };
+        let attendance = p["t"].as_str() == Some("ta");
+        if attendance {
+            fields.push((t.t("cert-type"), t.t("cert-type-ta")));
+        }
         let written = join(&name["fn"], &name["gn"]);
         if !written.is_empty() {
             fields.push((t.t("cert-name"), written));
@@ -83,10 +87,22 @@ fn view(t: &Tr, v: &mhis_cert::Verification) -> ResultView {
             t.t("cert-name-latin"),
             join(&name["fnt"], &name["gnt"]).replace('<', " "),
         ));
+        if attendance {
+            if let Some(title) = p["ti"].as_str() {
+                fields.push((t.t("cert-training"), title.to_owned()));
+            }
+            if let Some(modules) = p["m"].as_array() {
+                let list: Vec<&str> = modules.iter().filter_map(|m| m.as_str()).collect();
+                fields.push((t.t("cert-modules"), list.join(", ")));
+            }
+            if let Some(done) = p["ad"].as_str() {
+                fields.push((t.t("cert-completed"), done.to_owned()));
+            }
+        }
         for (label, field) in [
             ("cert-dob", "dob"),
             ("cert-id", "ci"),
-            ("cert-assessed", "ad"),
+            ("cert-assessed", if attendance { "" } else { "ad" }),
             ("cert-destination", "dc"),
             ("cert-valid-until", "vu"),
             ("cert-site", "is"),

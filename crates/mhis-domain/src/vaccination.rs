@@ -368,7 +368,8 @@ mod tests {
 
     #[test]
     fn each_bad_field_is_named() {
-        let cases: [(fn(&mut VaccinationInput), &str); 6] = [
+        type Change = fn(&mut VaccinationInput);
+        let cases: [(Change, &str); 6] = [
             (|i| i.vaccine = "smallpox".into(), "vaccine"),
             (|i| i.date = "2024-13-01".into(), "date"),
             (|i| i.date = "2024-07-01".into(), "date"),

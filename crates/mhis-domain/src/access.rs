@@ -113,6 +113,12 @@ pub enum Permission {
     /// Write, send, cancel and close referrals; accept them and report
     /// outcomes at a receiving site; record departures.
     ReferralManage,
+    /// Read mental health and psychosocial support records (screenings,
+    /// answers, flags, sessions, MHPSS referrals): a restricted category,
+    /// for counsellors and clinicians of the site only.
+    MhpssRead,
+    /// Screen, record counselling sessions, refer and close MHPSS cases.
+    MhpssWrite,
 }
 
 use Permission as P;
@@ -157,6 +163,8 @@ pub const MATRIX: &[(Role, &[Permission])] = &[
             P::Finalise,
             P::ReferralRead,
             P::ReferralManage,
+            P::MhpssRead,
+            P::MhpssWrite,
         ],
     ),
     (
@@ -186,6 +194,8 @@ pub const MATRIX: &[(Role, &[Permission])] = &[
             P::AssessmentRead,
             P::ReferralRead,
             P::ReferralManage,
+            P::MhpssRead,
+            P::MhpssWrite,
         ],
     ),
     (Role::BorderOfficer, &[P::SiteRead]),
@@ -273,6 +283,15 @@ mod tests {
             permission_to_record(Section::History)
         ));
         assert!(!allows(Role::Trainer, P::MigrantRead));
+    }
+
+    #[test]
+    fn mhpss_records_are_for_counsellors_and_clinicians_only() {
+        for role in Role::ALL {
+            let expected = matches!(role, Role::Counsellor | Role::Clinician);
+            assert_eq!(allows(role, P::MhpssRead), expected, "{role:?}");
+            assert_eq!(allows(role, P::MhpssWrite), expected, "{role:?}");
+        }
     }
 
     #[test]

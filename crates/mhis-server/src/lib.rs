@@ -18,6 +18,7 @@ pub mod error;
 pub mod extract;
 pub mod federation;
 pub mod fhir;
+pub mod mhpss;
 pub mod openapi;
 pub mod protocols;
 pub mod routes;

@@ -21,8 +21,13 @@ use utoipa::OpenApi;
         crate::api::observations::record, crate::api::observations::list,
         crate::api::observations::get, crate::api::observations::correct,
         crate::api::vocabulary::list,
+        crate::api::mhpss::instruments, crate::api::mhpss::form, crate::api::mhpss::screen,
+        crate::api::mhpss::get_screening, crate::api::mhpss::list_screenings,
+        crate::api::mhpss::list_cases, crate::api::mhpss::get_case,
+        crate::api::mhpss::add_session, crate::api::mhpss::close_case,
+        crate::api::mhpss::refer, crate::api::mhpss::assessment_flags,
     ),
     tags((name = "sites"), (name = "migrants"), (name = "assessments"), (name = "observations"),
-         (name = "vocabulary"), (name = "certificates"))
+         (name = "vocabulary"), (name = "certificates"), (name = "mhpss"))
 )]
 pub struct ApiDoc;

@@ -2,6 +2,7 @@
 //! and the clock.
 
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+use mhis_domain::instrument::InstrumentSet;
 use mhis_domain::protocol::ProtocolSet;
 use mhis_domain::referral::ReasonCatalogue;
 use mhis_domain::vocabulary::Vocabulary;
@@ -34,6 +35,9 @@ pub struct AppState {
     pub reasons: Arc<ReasonCatalogue>,
     /// The node identity and the delivery worker's wake-up.
     pub federation: Arc<crate::federation::Federation>,
+    /// The screening instruments, with the licensed wording a deployment
+    /// supplied (MHPSS).
+    pub instruments: Arc<InstrumentSet>,
 }
 
 impl AppState {
@@ -51,6 +55,7 @@ impl AppState {
             key_encryption: None,
             reasons: Arc::new(ReasonCatalogue::built_in()),
             federation: Arc::default(),
+            instruments: Arc::new(InstrumentSet::built_in()),
         }
     }
 

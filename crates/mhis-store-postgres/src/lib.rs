@@ -35,6 +35,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 mod federation;
+mod mhpss;
 
 /// The advisory lock key that serialises audit appends ("mhis" in ASCII).
 const AUDIT_LOCK: i64 = 0x6d68_6973;

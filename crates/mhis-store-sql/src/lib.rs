@@ -402,3 +402,5 @@ row_fn! {
         })
     }
 }
+
+pub mod mhpss;

@@ -40,6 +40,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 mod federation;
+mod mhpss;
 
 /// The SQLite store.
 #[derive(Clone)]

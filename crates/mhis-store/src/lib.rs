@@ -24,6 +24,8 @@ use serde_json::Value as Json;
 
 pub mod federation;
 pub use federation::*;
+pub mod mhpss;
+pub use mhpss::MhpssStore;
 
 /// Every way storage can fail.
 #[derive(Debug, thiserror::Error)]
@@ -110,7 +112,7 @@ pub struct Actor(pub String);
 
 /// The storage of one mhis deployment.
 #[async_trait]
-pub trait Store: FederationStore + Send + Sync + 'static {
+pub trait Store: FederationStore + MhpssStore + Send + Sync + 'static {
     /// Applies pending migrations.
     async fn migrate(&self) -> StoreResult<()>;
 

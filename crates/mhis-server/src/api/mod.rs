@@ -3,6 +3,7 @@
 
 pub mod assessments;
 pub mod certificates;
+pub mod mhpss;
 pub mod migrants;
 pub mod observations;
 pub mod referrals;

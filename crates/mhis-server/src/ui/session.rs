@@ -109,6 +109,8 @@ pub struct Nav {
     pub audit: bool,
     /// May read referrals.
     pub referrals: bool,
+    /// May read MHPSS records (the caseload).
+    pub mhpss: bool,
 }
 
 /// What every page shares: the translator, the language switcher and the
@@ -223,6 +225,7 @@ impl FromRequestParts<AppState> for PageUser {
             users: user.can(Permission::UserManage),
             audit: user.can(Permission::AuditRead),
             referrals: user.can(Permission::ReferralRead),
+            mhpss: user.can(Permission::MhpssRead),
         };
         let path = parts
             .uri

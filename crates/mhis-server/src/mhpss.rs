@@ -77,7 +77,10 @@ mod tests {
         )
         .unwrap();
         let e = load_instruments(Some(dir.path())).unwrap_err().to_string();
-        assert!(e.contains("gad7.xx.toml") && e.contains("items.gad7_99"), "{e}");
+        assert!(
+            e.contains("gad7.xx.toml") && e.contains("items.gad7_99"),
+            "{e}"
+        );
         assert!(load_instruments(Some(&dir.path().join("missing"))).is_err());
     }
 
@@ -171,7 +174,7 @@ pub async fn load_demo(
         }
         done.positive += 1;
         let case = d.screening.case_id.to_string();
-        api::add_session(
+        let _ = api::add_session(
             State(state.clone()),
             counsellor.clone(),
             P(case.clone()),
@@ -186,7 +189,7 @@ pub async fn load_demo(
         done.sessions += 1;
         if done.positive % 2 == 1 {
             for s in &d.suggestions {
-                api::refer(
+                let _ = api::refer(
                     State(state.clone()),
                     counsellor.clone(),
                     P(d.screening.id.to_string()),
@@ -200,7 +203,7 @@ pub async fn load_demo(
                 done.referrals += 1;
             }
         } else if done.positive % 4 == 0 {
-            api::close_case(
+            let _ = api::close_case(
                 State(state.clone()),
                 counsellor.clone(),
                 P(case),

@@ -85,5 +85,8 @@ row_fn! {
 
 /// The stored text of a screening's answers and result.
 pub fn screening_json(s: &Screening) -> (String, String) {
-    (super::json_column(&s.answers), super::json_column(&s.result))
+    (
+        super::json_column(&s.answers),
+        super::json_column(&s.result),
+    )
 }

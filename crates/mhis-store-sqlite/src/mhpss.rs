@@ -144,11 +144,7 @@ impl MhpssStore for SqliteStore {
         self.screenings_where("case_id", case.0).await
     }
 
-    async fn open_case(
-        &self,
-        migrant: MigrantId,
-        site: SiteId,
-    ) -> StoreResult<Option<MhpssCase>> {
+    async fn open_case(&self, migrant: MigrantId, site: SiteId) -> StoreResult<Option<MhpssCase>> {
         sqlx::query(&format!(
             "SELECT {CASE_COLUMNS} FROM mhpss_cases WHERE migrant_id = ? AND site_id = ? AND status = 'open'"
         ))

@@ -44,8 +44,7 @@ pub trait MhpssStore: Send + Sync {
     async fn screenings_of_case(&self, case: MhpssCaseId) -> StoreResult<Vec<Screening>>;
 
     /// The open case of a person at a site, if any.
-    async fn open_case(&self, migrant: MigrantId, site: SiteId)
-    -> StoreResult<Option<MhpssCase>>;
+    async fn open_case(&self, migrant: MigrantId, site: SiteId) -> StoreResult<Option<MhpssCase>>;
     /// One case.
     async fn get_case(&self, id: MhpssCaseId) -> StoreResult<MhpssCase>;
     /// The cases of a person, newest first.

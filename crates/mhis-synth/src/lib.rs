@@ -641,8 +641,7 @@ impl Generator {
             let (Some(&low), Some(&high)) = (values.iter().min(), values.iter().max()) else {
                 continue;
             };
-            let target =
-                low as f64 + level * (high - low) as f64 + self.rng.gen_range(-1.0..=1.0);
+            let target = low as f64 + level * (high - low) as f64 + self.rng.gen_range(-1.0..=1.0);
             let nearest = values
                 .iter()
                 .copied()
@@ -731,6 +730,9 @@ mod tests {
             }
         }
         assert!(positive > 50 && positive < 900, "{positive} positive");
-        assert!(incomplete > 10 && incomplete < 200, "{incomplete} incomplete");
+        assert!(
+            incomplete > 10 && incomplete < 200,
+            "{incomplete} incomplete"
+        );
     }
 }

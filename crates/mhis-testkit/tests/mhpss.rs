@@ -319,15 +319,24 @@ story!(
         app.post(&path, &json!({"instrument": "phq10", "answers": {}}))
             .await
             .expect_error(422, Some("instrument"));
-        app.post(&path, &json!({"instrument": "phq9", "answers": {"phq9_1": 4}}))
-            .await
-            .expect_error(422, Some("answers.phq9_1"));
-        app.post(&path, &json!({"instrument": "phq9", "answers": {"phq9_10": 1}}))
-            .await
-            .expect_error(422, Some("answers.phq9_10"));
-        app.post(&path, &json!({"instrument": "phq9", "answers": {"phq9_1": 1.5}}))
-            .await
-            .expect_error(422, Some("answers.phq9_1"));
+        app.post(
+            &path,
+            &json!({"instrument": "phq9", "answers": {"phq9_1": 4}}),
+        )
+        .await
+        .expect_error(422, Some("answers.phq9_1"));
+        app.post(
+            &path,
+            &json!({"instrument": "phq9", "answers": {"phq9_10": 1}}),
+        )
+        .await
+        .expect_error(422, Some("answers.phq9_10"));
+        app.post(
+            &path,
+            &json!({"instrument": "phq9", "answers": {"phq9_1": 1.5}}),
+        )
+        .await
+        .expect_error(422, Some("answers.phq9_1"));
         app.post(&path, &json!({"instrument": "phq9", "answers": [1, 2]}))
             .await
             .expect_error(422, Some("answers"));
@@ -497,7 +506,13 @@ story!(
             .get(&format!("/api/v1/assessments/{assessment}/referrals"))
             .await
             .expect(200);
-        assert!(listed.as_array().unwrap().iter().all(|r| r["id"] != referral.as_str()));
+        assert!(
+            listed
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["id"] != referral.as_str())
+        );
         for view in ["inbox", "outbox", "all"] {
             let page = registrar
                 .get(&format!("/api/v1/referrals?view={view}"))
@@ -557,20 +572,35 @@ story!(
         assert_eq!(flags[0]["flags"][0]["id"], "safety");
         assert_eq!(flags[0]["flags"][0]["immediate"], true);
         let text = flags.to_string();
-        assert!(!text.contains("answers") && !text.contains("several_days"), "{text}");
+        assert!(
+            !text.contains("answers") && !text.contains("several_days"),
+            "{text}"
+        );
 
         // On the assessment page: the clinician sees the flag; the
         // registrar and the lab see no trace of it.
-        let (clinician_browser, clinician_page) =
-            login_and_get(&app, "flagclinician", "clinician", &format!("/assessments/{assessment}")).await;
+        let (clinician_browser, clinician_page) = login_and_get(
+            &app,
+            "flagclinician",
+            "clinician",
+            &format!("/assessments/{assessment}"),
+        )
+        .await;
         assert_eq!(clinician_page.status, 200);
         assert!(
-            clinician_page.html.contains("thoughts of death or self-harm were reported"),
+            clinician_page
+                .html
+                .contains("thoughts of death or self-harm were reported"),
             "the clinician sees the safety flag"
         );
         assert!(!clinician_page.html.contains("Several days"));
         // The clinician may open the screening itself.
-        let opened = web::get(&app, &clinician_browser, &format!("/screenings/{screening}")).await;
+        let opened = web::get(
+            &app,
+            &clinician_browser,
+            &format!("/screenings/{screening}"),
+        )
+        .await;
         assert_eq!(opened.status, 200);
         assert!(opened.html.contains("Thoughts of death or self-harm"));
         for (user, role) in [("flagregistrar", "registrar"), ("flaglab", "lab")] {
@@ -630,8 +660,13 @@ story!(
         let dyu = site(&app, "TJ-DYU-01").await;
         let assessment = assessed_with_suggestions(&app.clinician, &dyu).await;
         let migrant = migrant_of(&app, &assessment).await;
-        let (b, record) =
-            login_and_get(&app, "webcounsellor", "counsellor", &format!("/migrants/{migrant}/mhpss")).await;
+        let (b, record) = login_and_get(
+            &app,
+            "webcounsellor",
+            "counsellor",
+            &format!("/migrants/{migrant}/mhpss"),
+        )
+        .await;
         assert_eq!(record.status, 200);
         assert!(record.html.contains("PHQ-9"));
         // The form is built from the instrument's data, with our labels.
@@ -661,13 +696,25 @@ story!(
             ("gad7_6", "not_at_all"),
         ];
         fields.extend(answers);
-        let result = web::post(&app, &b, &format!("/migrants/{migrant}/mhpss/screen"), &fields).await;
+        let result = web::post(
+            &app,
+            &b,
+            &format!("/migrants/{migrant}/mhpss/screen"),
+            &fields,
+        )
+        .await;
         assert_eq!(result.status, 200);
         assert!(result.path.starts_with("/screenings/"), "{}", result.path);
         assert!(result.html.contains("Incomplete"));
         // Complete now: total 15, severe, positive; confirm the referral.
         fields.push(("gad7_7", "not_at_all"));
-        let result = web::post(&app, &b, &format!("/migrants/{migrant}/mhpss/screen"), &fields).await;
+        let result = web::post(
+            &app,
+            &b,
+            &format!("/migrants/{migrant}/mhpss/screen"),
+            &fields,
+        )
+        .await;
         assert!(result.html.contains("15"));
         assert!(result.html.contains("Severe"));
         assert!(result.html.contains("Mental health assessment"));
@@ -690,7 +737,10 @@ story!(
         assert_eq!(referred.status, 200);
         assert!(referred.html.contains("already"), "{}", referred.html);
         // The case: a session, a refused empty one, then closure.
-        let detail = app.get(&format!("/api/v1/screenings/{screening}")).await.expect(200);
+        let detail = app
+            .get(&format!("/api/v1/screenings/{screening}"))
+            .await
+            .expect(200);
         let case = detail["case_id"].as_str().unwrap().to_owned();
         let case_path = format!("/mhpss-cases/{case}");
         let page = web::get(&app, &b, &case_path).await;
@@ -699,7 +749,11 @@ story!(
             &app,
             &b,
             &format!("{case_path}/sessions"),
-            &[("csrf", token.as_str()), ("kind", "individual"), ("notes", " ")],
+            &[
+                ("csrf", token.as_str()),
+                ("kind", "individual"),
+                ("notes", " "),
+            ],
         )
         .await;
         assert_eq!(refused.status, 422);
@@ -722,7 +776,11 @@ story!(
             &app,
             &b,
             &format!("{case_path}/close"),
-            &[("csrf", token.as_str()), ("reason", "goals_met"), ("note", "")],
+            &[
+                ("csrf", token.as_str()),
+                ("reason", "goals_met"),
+                ("note", ""),
+            ],
         )
         .await;
         assert_eq!(closed.status, 200);

@@ -69,7 +69,11 @@ pub async fn run(config_file: Option<&Path>, args: Args) -> anyhow::Result<ExitC
             .map_err(|e| anyhow::anyhow!("demo MHPSS screenings: {}", e.message))?;
         println!(
             "screened {} people as demo-counsellor ({} positive or flagged), {} counselling sessions, {} MHPSS referrals, {} cases closed",
-            screened.screenings, screened.positive, screened.sessions, screened.referrals, screened.closed
+            screened.screenings,
+            screened.positive,
+            screened.sessions,
+            screened.referrals,
+            screened.closed
         );
         println!("demo logins (user / password / role / scope):");
         for login in logins {

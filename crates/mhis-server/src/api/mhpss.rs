@@ -439,13 +439,7 @@ pub async fn close_case(
     Ok(Json(
         state
             .store
-            .close_case(
-                case.id,
-                &closure,
-                &user.user.username,
-                state.now(),
-                &audit,
-            )
+            .close_case(case.id, &closure, &user.user.username, state.now(), &audit)
             .await?,
     ))
 }

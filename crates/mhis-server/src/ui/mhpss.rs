@@ -10,15 +10,15 @@
 //! audit entries. The assessment page shows a flag's message only, never
 //! the answers, and only to roles that may read MHPSS records.
 
-use crate::api::migrants::visible_migrant;
 use crate::api::mhpss::{self as api, ScreeningReferralInput, flags_of};
+use crate::api::migrants::visible_migrant;
 use crate::error::ApiError;
 use crate::extract::ApiJson;
 use crate::state::AppState;
 use crate::ui::forms::{Opt, value};
 use crate::ui::i18n::Tr;
 use crate::ui::pages::{FormPairs, MigrantRow, see_other};
-use crate::ui::session::{OrPage, PageError, PageUser, render, Layout};
+use crate::ui::session::{Layout, OrPage, PageError, PageUser, render};
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
@@ -29,8 +29,8 @@ use mhis_domain::assessment::Assessment;
 use mhis_domain::ids::SiteId;
 use mhis_domain::instrument::Form as InstrumentForm;
 use mhis_domain::mhpss::{
-    CaseStatus, CloseInput, ClosureReason, MhpssCase, Screening, ScreeningContext,
-    ScreeningInput, SessionInput, SessionKind,
+    CaseStatus, CloseInput, ClosureReason, MhpssCase, Screening, ScreeningContext, ScreeningInput,
+    SessionInput, SessionKind,
 };
 use mhis_domain::referral::Urgency;
 use serde::Deserialize;
@@ -203,13 +203,10 @@ pub async fn record(
     let migrant = visible_migrant(&state, &u.current, &id)
         .await
         .or_page(&u.layout)?;
-    let axum::Json(cases) = api::list_cases(
-        State(state.clone()),
-        u.current.clone(),
-        Path(id.clone()),
-    )
-    .await
-    .or_page(&u.layout)?;
+    let axum::Json(cases) =
+        api::list_cases(State(state.clone()), u.current.clone(), Path(id.clone()))
+            .await
+            .or_page(&u.layout)?;
     let axum::Json(screenings) =
         api::list_screenings(State(state.clone()), u.current.clone(), Path(id))
             .await
@@ -278,6 +275,8 @@ pub struct ItemView {
     pub min: i64,
     /// Bounds of a numeric scale.
     pub max: i64,
+    /// The hint of a numeric scale ("a whole number from 0 to 10").
+    pub range: String,
     /// The number entered before a refusal.
     pub entered: String,
     /// The error on this item.
@@ -362,19 +361,27 @@ async fn screen_page(
                     .collect(),
                 min: item.min.unwrap_or(0),
                 max: item.max.unwrap_or(0),
+                range: t.t2(
+                    "mhpss-range",
+                    ("min", item.min.unwrap_or(0).to_string().as_str()),
+                    ("max", item.max.unwrap_or(0).to_string().as_str()),
+                ),
                 error: item_error(&item.id),
                 entered,
                 id: item.id.clone(),
             }
         })
         .collect();
-    let error = filled.as_ref().and_then(|f| f.error.as_ref()).map(|(field, m)| {
-        if field.starts_with("answers.") {
-            t.t("mhpss-invalid-answers")
-        } else {
-            format!("{field}: {m}")
-        }
-    });
+    let error = filled
+        .as_ref()
+        .and_then(|f| f.error.as_ref())
+        .map(|(field, m)| {
+            if field.starts_with("answers.") {
+                t.t("mhpss-invalid-answers")
+            } else {
+                format!("{field}: {m}")
+            }
+        });
     let mut languages: Vec<Opt> = state
         .instruments
         .languages(instrument)
@@ -568,13 +575,10 @@ async fn screening_page(
 ) -> Result<Response, PageError> {
     u.require(Permission::MhpssRead)?;
     let t = u.layout.t;
-    let axum::Json(d) = api::get_screening(
-        State(state.clone()),
-        u.current.clone(),
-        Path(id.to_owned()),
-    )
-    .await
-    .or_page(&u.layout)?;
+    let axum::Json(d) =
+        api::get_screening(State(state.clone()), u.current.clone(), Path(id.to_owned()))
+            .await
+            .or_page(&u.layout)?;
     let s = &d.screening;
     let r = &s.result;
     let migrant = state
@@ -730,7 +734,7 @@ fn refusal(t: &Tr, e: &ApiError) -> String {
         Some(field) => t.t2(
             "mhpss-refused-field",
             ("field", field),
-            ("message", &e.message),
+            ("message", e.message.as_str()),
         ),
         None => t.t("error-bad-request-text"),
     }
@@ -817,13 +821,9 @@ async fn case_page(
 ) -> Result<Response, PageError> {
     u.require(Permission::MhpssRead)?;
     let t = u.layout.t;
-    let axum::Json(d) = api::get_case(
-        State(state.clone()),
-        u.current.clone(),
-        Path(id.to_owned()),
-    )
-    .await
-    .or_page(&u.layout)?;
+    let axum::Json(d) = api::get_case(State(state.clone()), u.current.clone(), Path(id.to_owned()))
+        .await
+        .or_page(&u.layout)?;
     let migrant = state
         .store
         .get_migrant(d.case.migrant_id)
@@ -863,7 +863,13 @@ async fn case_page(
             can_write: u.user().can(Permission::MhpssWrite) && d.case.status == CaseStatus::Open,
             kinds: SessionKind::ALL
                 .iter()
-                .map(|k| Opt::new(k.as_str(), label(&t, "mhpss-session", k.as_str()), "individual"))
+                .map(|k| {
+                    Opt::new(
+                        k.as_str(),
+                        label(&t, "mhpss-session", k.as_str()),
+                        "individual",
+                    )
+                })
                 .collect(),
             reasons: ClosureReason::ALL
                 .iter()
@@ -984,9 +990,7 @@ pub async fn assessment_panel(
         return Ok(None);
     }
     let t = u.layout.t;
-    let notices = flags_of(state, &u.current, a.id)
-        .await
-        .or_page(&u.layout)?;
+    let notices = flags_of(state, &u.current, a.id).await.or_page(&u.layout)?;
     let flags = notices
         .iter()
         .flat_map(|n| {

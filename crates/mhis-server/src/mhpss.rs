@@ -148,7 +148,7 @@ pub async fn load_demo(
     };
     let page = mhis_domain::page::PageRequest::parse(Some(1), Some(200))?;
     let assessments = state.store.list_assessments(&filter, page).await?.items;
-    let mut synth = mhis_synth::Generator::new(seed ^ 0x6d68_7073_73, state.today());
+    let mut synth = mhis_synth::Generator::new(seed ^ 0x006d_6870_7373, state.today());
     let instruments = ["phq9", "gad7", "rhs15"];
     for (i, a) in assessments.iter().take(count).enumerate() {
         let Some(instrument) = state.instruments.get(instruments[i % instruments.len()]) else {

@@ -796,3 +796,46 @@ story!(
         }
     }
 );
+
+story!(
+    the_demo_gives_the_counsellor_screenings_sessions_and_referrals,
+    |app: TestApp| async move {
+        let state = &app.state;
+        mhis_server::demo::load(
+            state.store.as_ref(),
+            &state.vocabulary,
+            &state.protocols,
+            60,
+            42,
+            state.now(),
+        )
+        .await
+        .unwrap();
+        mhis_server::demo::create_demo_users(state).await.unwrap();
+        let done = mhis_server::mhpss::load_demo(state, 42, 40).await.unwrap();
+        assert!(done.screenings > 0, "{done:?}");
+        assert!(
+            done.positive > 0 && done.sessions == done.positive,
+            "{done:?}"
+        );
+        assert!(done.referrals > 0, "{done:?}");
+        // The demo counsellor logs in and finds the caseload.
+        let b = browser();
+        let login = web::get(&app, &b, "/login").await;
+        let token = csrf(&login.html);
+        web::post(
+            &app,
+            &b,
+            "/login",
+            &[
+                ("csrf", token.as_str()),
+                ("username", "demo-counsellor"),
+                ("password", "demo-counsellor-password"),
+            ],
+        )
+        .await;
+        let caseload = web::get(&app, &b, "/mhpss").await;
+        assert_eq!(caseload.status, 200);
+        assert!(caseload.html.contains("/mhpss-cases/"));
+    }
+);

@@ -119,6 +119,12 @@ pub enum Permission {
     /// Record needs assessments, schedule sessions, add participants,
     /// record attendance and tests, issue attendance certificates.
     TrainingManage,
+    /// Read mental health and psychosocial support records (screenings,
+    /// answers, flags, sessions, MHPSS referrals): a restricted category,
+    /// for counsellors and clinicians of the site only.
+    MhpssRead,
+    /// Screen, record counselling sessions, refer and close MHPSS cases.
+    MhpssWrite,
 }
 
 use Permission as P;
@@ -164,6 +170,8 @@ pub const MATRIX: &[(Role, &[Permission])] = &[
             P::Finalise,
             P::ReferralRead,
             P::ReferralManage,
+            P::MhpssRead,
+            P::MhpssWrite,
         ],
     ),
     (
@@ -193,6 +201,8 @@ pub const MATRIX: &[(Role, &[Permission])] = &[
             P::AssessmentRead,
             P::ReferralRead,
             P::ReferralManage,
+            P::MhpssRead,
+            P::MhpssWrite,
         ],
     ),
     (Role::BorderOfficer, &[P::SiteRead]),
@@ -311,6 +321,11 @@ mod tests {
                 role == Role::Trainer,
                 "{role:?}"
             );
+    fn mhpss_records_are_for_counsellors_and_clinicians_only() {
+        for role in Role::ALL {
+            let expected = matches!(role, Role::Counsellor | Role::Clinician);
+            assert_eq!(allows(role, P::MhpssRead), expected, "{role:?}");
+            assert_eq!(allows(role, P::MhpssWrite), expected, "{role:?}");
         }
     }
 

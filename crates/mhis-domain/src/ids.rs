@@ -73,3 +73,15 @@ id_type!(
     /// Identifies one federation message (the FHIR Bundle id).
     MessageId
 );
+id_type!(
+    /// Identifies one mental-health screening (MHPSS).
+    ScreeningId
+);
+id_type!(
+    /// Identifies an MHPSS case: one episode of psychosocial support.
+    MhpssCaseId
+);
+id_type!(
+    /// Identifies one counselling session of an MHPSS case.
+    SessionId
+);

@@ -19,6 +19,7 @@ pub mod finalisation;
 pub mod ids;
 pub mod indicator;
 pub mod instrument;
+pub mod mhpss;
 pub mod migrant;
 pub mod observation;
 pub mod page;

@@ -214,6 +214,10 @@ pub struct Reason {
     /// destination).
     #[serde(default)]
     pub on_arrival: bool,
+    /// Whether referrals for it are MHPSS records, a restricted category:
+    /// shown only to roles with `MhpssRead` (see `mhpss`).
+    #[serde(default)]
+    pub restricted: bool,
 }
 
 impl Reason {

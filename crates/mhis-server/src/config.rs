@@ -27,6 +27,11 @@ pub struct Config {
     /// base64). Keep it outside the database and its backups.
     #[serde(default)]
     pub key_encryption_key_file: Option<String>,
+    /// A folder of licensed instrument wording files
+    /// (`<instrument>.<language>.toml`, see `instruments/README.md`); the
+    /// screening forms show that wording instead of mhis's own labels.
+    #[serde(default)]
+    pub instrument_wording_dir: Option<String>,
 }
 
 impl Default for Config {
@@ -38,6 +43,7 @@ impl Default for Config {
             protocols_dir: None,
             behind_tls: false,
             key_encryption_key_file: None,
+            instrument_wording_dir: None,
         }
     }
 }

@@ -19,6 +19,7 @@ pub mod extract;
 pub mod federation;
 pub mod fhir;
 pub mod indicators;
+pub mod mhpss;
 pub mod openapi;
 pub mod protocols;
 pub mod routes;

@@ -22,8 +22,14 @@ use utoipa::OpenApi;
         crate::api::observations::get, crate::api::observations::correct,
         crate::api::vocabulary::list,
         crate::api::indicators::list, crate::api::indicators::values,
+        crate::api::mhpss::instruments, crate::api::mhpss::form, crate::api::mhpss::screen,
+        crate::api::mhpss::get_screening, crate::api::mhpss::list_screenings,
+        crate::api::mhpss::list_cases, crate::api::mhpss::get_case,
+        crate::api::mhpss::add_session, crate::api::mhpss::close_case,
+        crate::api::mhpss::refer, crate::api::mhpss::assessment_flags,
     ),
     tags((name = "sites"), (name = "migrants"), (name = "assessments"), (name = "observations"),
-         (name = "vocabulary"), (name = "certificates"), (name = "indicators"))
+         (name = "vocabulary"), (name = "certificates"), (name = "indicators"),
+         (name = "mhpss"))
 )]
 pub struct ApiDoc;

@@ -1,7 +1,8 @@
 //! Every route of the server, in one place.
 
 use crate::api::{
-    assessments, certificates, indicators, migrants, observations, referrals, sites, vocabulary,
+    assessments, certificates, indicators, mhpss, migrants, observations, referrals, sites,
+    vocabulary,
 };
 use crate::error::ApiError;
 use crate::openapi::ApiDoc;
@@ -68,6 +69,22 @@ pub fn app(state: AppState) -> Router {
         .route("/vocabulary", get(vocabulary::list))
         .route("/indicators", get(indicators::list))
         .route("/indicators/{id}", get(indicators::values))
+        .route("/instruments", get(mhpss::instruments))
+        .route("/instruments/{id}", get(mhpss::form))
+        .route(
+            "/migrants/{id}/screenings",
+            get(mhpss::list_screenings).post(mhpss::screen),
+        )
+        .route("/migrants/{id}/mhpss-cases", get(mhpss::list_cases))
+        .route("/screenings/{id}", get(mhpss::get_screening))
+        .route("/screenings/{id}/referrals", post(mhpss::refer))
+        .route("/mhpss-cases/{id}", get(mhpss::get_case))
+        .route("/mhpss-cases/{id}/sessions", post(mhpss::add_session))
+        .route("/mhpss-cases/{id}/close", post(mhpss::close_case))
+        .route(
+            "/assessments/{id}/mhpss-flags",
+            get(mhpss::assessment_flags),
+        )
         .route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
         .fallback(|| async { ApiError::not_found("route") });
     Router::new()

@@ -2,6 +2,7 @@
 //! and the clock.
 
 use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
+use mhis_domain::instrument::InstrumentSet;
 use mhis_domain::protocol::ProtocolSet;
 use mhis_domain::referral::ReasonCatalogue;
 use mhis_domain::vocabulary::Vocabulary;
@@ -36,6 +37,9 @@ pub struct AppState {
     pub federation: Arc<crate::federation::Federation>,
     /// The indicator catalogue and the aggregate refresher's wake-up.
     pub indicators: Arc<crate::indicators::Indicators>,
+    /// The screening instruments, with the licensed wording a deployment
+    /// supplied (MHPSS).
+    pub instruments: Arc<InstrumentSet>,
 }
 
 impl AppState {
@@ -54,6 +58,7 @@ impl AppState {
             reasons: Arc::new(ReasonCatalogue::built_in()),
             federation: Arc::default(),
             indicators: Arc::default(),
+            instruments: Arc::new(InstrumentSet::built_in()),
         }
     }
 

@@ -28,7 +28,7 @@ fn unique_conflict(e: sqlx::Error, field: &str, message: &str) -> StoreError {
     }
 }
 
-async fn insert_referral(conn: &mut PgConnection, r: &Referral) -> StoreResult<()> {
+pub(crate) async fn insert_referral(conn: &mut PgConnection, r: &Referral) -> StoreResult<()> {
     sqlx::query(&format!(
         "INSERT INTO referrals ({REFERRAL_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)"
     ))
@@ -62,7 +62,7 @@ async fn insert_referral(conn: &mut PgConnection, r: &Referral) -> StoreResult<(
     Ok(())
 }
 
-async fn insert_timeline(
+pub(crate) async fn insert_timeline(
     conn: &mut PgConnection,
     id: ReferralId,
     entries: &[TimelineEntry],
@@ -239,6 +239,14 @@ fn push_referral_filter(qb: &mut QueryBuilder<'_, Postgres>, filter: &ReferralFi
     if let Some(a) = filter.assessment_id {
         qb.push(" AND assessment_id = ").push_bind(a.0);
     }
+    if !filter.hidden_reasons.is_empty() {
+        qb.push(" AND reason NOT IN (");
+        let mut sep = qb.separated(", ");
+        for r in &filter.hidden_reasons {
+            sep.push_bind(r.clone());
+        }
+        qb.push(")");
+    }
 }
 
 /// Awaiting an outcome and due before `today` (`referral::is_overdue`).
@@ -324,6 +332,7 @@ impl FederationStore for PgStore {
                 sites: sites.map(<[SiteId]>::to_vec),
                 assessment_id: None,
                 today,
+                hidden_reasons: Vec::new(),
             },
         );
         qb.build()

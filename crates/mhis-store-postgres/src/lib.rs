@@ -39,6 +39,7 @@ mod indicators;
 mod import;
 mod vaccination;
 mod training;
+mod mhpss;
 
 /// The advisory lock key that serialises audit appends ("mhis" in ASCII).
 const AUDIT_LOCK: i64 = 0x6d68_6973;

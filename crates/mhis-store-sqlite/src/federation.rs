@@ -28,7 +28,7 @@ fn unique_conflict(e: sqlx::Error, field: &str, message: &str) -> StoreError {
     }
 }
 
-async fn insert_referral(conn: &mut SqliteConnection, r: &Referral) -> StoreResult<()> {
+pub(crate) async fn insert_referral(conn: &mut SqliteConnection, r: &Referral) -> StoreResult<()> {
     sqlx::query(&format!(
         "INSERT INTO referrals ({REFERRAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     ))
@@ -62,7 +62,7 @@ async fn insert_referral(conn: &mut SqliteConnection, r: &Referral) -> StoreResu
     Ok(())
 }
 
-async fn insert_timeline(
+pub(crate) async fn insert_timeline(
     conn: &mut SqliteConnection,
     id: ReferralId,
     entries: &[TimelineEntry],
@@ -239,6 +239,14 @@ fn push_referral_filter(qb: &mut QueryBuilder<'_, Sqlite>, filter: &ReferralFilt
     if let Some(a) = filter.assessment_id {
         qb.push(" AND assessment_id = ").push_bind(a.0);
     }
+    if !filter.hidden_reasons.is_empty() {
+        qb.push(" AND reason NOT IN (");
+        let mut sep = qb.separated(", ");
+        for r in &filter.hidden_reasons {
+            sep.push_bind(r.clone());
+        }
+        qb.push(")");
+    }
 }
 
 /// Awaiting an outcome and due before `today` (`referral::is_overdue`).
@@ -324,6 +332,7 @@ impl FederationStore for SqliteStore {
                 sites: sites.map(<[SiteId]>::to_vec),
                 assessment_id: None,
                 today,
+                hidden_reasons: Vec::new(),
             },
         );
         qb.build()

@@ -44,6 +44,7 @@ mod indicators;
 mod import;
 mod vaccination;
 mod training;
+mod mhpss;
 
 /// The SQLite store.
 #[derive(Clone)]

@@ -213,6 +213,9 @@ pub struct ReferralFilter {
     pub assessment_id: Option<AssessmentId>,
     /// Today, for the overdue view.
     pub today: NaiveDate,
+    /// Reasons whose referrals are left out: the restricted (MHPSS)
+    /// reasons, for a user who may not see MHPSS records.
+    pub hidden_reasons: Vec<String>,
 }
 
 /// A migrant's recorded departure after an assessment.

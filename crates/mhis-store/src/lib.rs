@@ -32,6 +32,8 @@ pub mod vaccination;
 pub use vaccination::*;
 pub mod training;
 pub use training::*;
+pub mod mhpss;
+pub use mhpss::MhpssStore;
 
 /// Every way storage can fail.
 #[derive(Debug, thiserror::Error)]
@@ -124,6 +126,7 @@ pub trait Store:
     + ImportStore
     + VaccinationStore
     + TrainingStore
+    + MhpssStore
     + Send
     + Sync
     + 'static

@@ -14,6 +14,7 @@
 
 use chrono::{Datelike, Duration, NaiveDate};
 use mhis_domain::assessment::AssessmentInput;
+use mhis_domain::instrument::{Instrument, ScaleKind};
 use mhis_domain::migrant::{DocumentInput, MigrantInput};
 use mhis_domain::observation::ObservationInput;
 use mhis_domain::site::SiteInput;
@@ -611,6 +612,51 @@ impl Generator {
     }
 }
 
+impl Generator {
+    /// Answers to a screening instrument, as whole numbers by item id:
+    /// about six people in ten report little distress, one in four some
+    /// and one in eight much; about one form in fifteen leaves an item
+    /// unanswered (which the engine never scores as zero).
+    pub fn screening_answers(&mut self, instrument: &Instrument) -> Value {
+        let level = match self.rng.gen_range(0..100) {
+            0..=62 => 0.1,
+            63..=87 => 0.45,
+            _ => 0.85,
+        };
+        let skip = if self.chance(1.0 / 15.0) {
+            Some(self.rng.gen_range(0..instrument.items.len().max(1)))
+        } else {
+            None
+        };
+        let mut answers = serde_json::Map::new();
+        for (i, item) in instrument.items.iter().enumerate() {
+            if skip == Some(i) {
+                continue;
+            }
+            let values: Vec<i64> = match instrument.scale(&item.scale).map(|s| &s.kind) {
+                Some(ScaleKind::Options(options)) => options.iter().map(|o| o.value).collect(),
+                Some(ScaleKind::Range { min, max }) => (*min..=*max).collect(),
+                None => continue,
+            };
+            let (Some(&low), Some(&high)) = (values.iter().min(), values.iter().max()) else {
+                continue;
+            };
+            let target = low as f64 + level * (high - low) as f64 + self.rng.gen_range(-1.0..=1.0);
+            let nearest = values
+                .iter()
+                .copied()
+                .min_by(|a, b| {
+                    (*a as f64 - target)
+                        .abs()
+                        .total_cmp(&(*b as f64 - target).abs())
+                })
+                .unwrap_or(low);
+            answers.insert(item.id.clone(), json!(nearest));
+        }
+        Value::Object(answers)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -664,5 +710,29 @@ mod tests {
         let bench = g.benchmark_observations(10);
         assert_eq!(bench.len(), 10);
         NewObservation::parse_batch(&vocabulary, &bench, now).unwrap();
+    }
+
+    #[test]
+    fn screening_answers_score_and_vary() {
+        let set = mhis_domain::instrument::InstrumentSet::built_in();
+        let mut g = Generator::new(7, today());
+        let mut positive = 0;
+        let mut incomplete = 0;
+        for _ in 0..300 {
+            for instrument in set.iter() {
+                let answers = mhis_domain::instrument::Answer::map_from_json(
+                    &g.screening_answers(instrument),
+                )
+                .unwrap();
+                let scored = instrument.score(&answers).unwrap();
+                positive += usize::from(scored.positive == Some(true));
+                incomplete += usize::from(!scored.complete);
+            }
+        }
+        assert!(positive > 50 && positive < 900, "{positive} positive");
+        assert!(
+            incomplete > 10 && incomplete < 200,
+            "{incomplete} incomplete"
+        );
     }
 }

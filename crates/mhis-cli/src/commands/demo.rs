@@ -71,6 +71,17 @@ pub async fn run(config_file: Option<&Path>, args: Args) -> anyhow::Result<ExitC
         let logins = mhis_server::demo::create_demo_users(&state)
             .await
             .map_err(|e| anyhow::anyhow!("creating demo users: {}", e.message))?;
+        let screened = mhis_server::mhpss::load_demo(&state, args.seed, 40)
+            .await
+            .map_err(|e| anyhow::anyhow!("demo MHPSS screenings: {}", e.message))?;
+        println!(
+            "screened {} people as demo-counsellor ({} positive or flagged), {} counselling sessions, {} MHPSS referrals, {} cases closed",
+            screened.screenings,
+            screened.positive,
+            screened.sessions,
+            screened.referrals,
+            screened.closed
+        );
         println!("demo logins (user / password / role / scope):");
         for login in logins {
             println!(

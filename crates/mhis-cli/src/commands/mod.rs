@@ -54,6 +54,9 @@ pub async fn state(config: &Config) -> anyhow::Result<mhis_server::AppState> {
     let mut state = mhis_server::AppState::new(store, vocabulary);
     state.protocols = Arc::new(protocols);
     state.max_body_bytes = config.max_body_bytes;
+    state.instruments = Arc::new(mhis_server::mhpss::load_instruments(
+        config.instrument_wording_dir.as_deref().map(Path::new),
+    )?);
     state.secure_cookies = config.behind_tls;
     if let Some(file) = config.key_encryption_key_file.as_deref() {
         let path = Path::new(file);

@@ -58,7 +58,7 @@ impl Answer {
 }
 
 /// The band a complete form's score falls in.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScoredBand {
     /// The band id (`moderate`).
@@ -68,7 +68,7 @@ pub struct ScoredBand {
 }
 
 /// A threshold the answers meet.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ThresholdMet {
     /// The threshold id.
@@ -80,7 +80,7 @@ pub struct ThresholdMet {
 }
 
 /// A flag raised by the answers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Flag {
     /// The flag id (`safety`).
@@ -100,7 +100,7 @@ pub struct Flag {
 /// items and a positive result that one answer already decides are given
 /// on an incomplete form too. Referrals are suggestions; the counsellor
 /// confirms them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Scored {
     /// The instrument id.

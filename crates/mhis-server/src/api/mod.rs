@@ -4,6 +4,7 @@
 pub mod assessments;
 pub mod certificates;
 pub mod indicators;
+pub mod mhpss;
 pub mod migrants;
 pub mod observations;
 pub mod referrals;

@@ -22,6 +22,7 @@ use chrono::{Days, NaiveDate};
 use mhis_domain::access::Permission;
 use mhis_domain::assessment::Assessment;
 use mhis_domain::ids::{ReferralId, SiteId};
+use mhis_domain::mhpss::may_see_referral;
 use mhis_domain::page::{Page, PageRequest};
 use mhis_domain::referral::{
     NewReferral, OutcomeReport, PersonSummary, Recipient, Referral, ReferralEvent, ReferralInput,
@@ -99,6 +100,7 @@ pub async fn referrals_of(state: &AppState, assessment: &Assessment) -> ApiResul
         sites: None,
         assessment_id: Some(assessment.id),
         today: state.today(),
+        hidden_reasons: Vec::new(),
     };
     Ok(state
         .store
@@ -370,7 +372,9 @@ pub async fn visible_referral(
         || referral
             .to_site_id
             .is_some_and(|s| user.user.scope.covers(s));
-    if !visible {
+    // A referral for a restricted (MHPSS) reason is as unknown as a
+    // missing one to a user who may not read MHPSS records.
+    if !visible || !may_see_referral(&user.user, &state.reasons, &referral) {
         return Err(ApiError::not_found("referral"));
     }
     Ok(referral)
@@ -455,6 +459,7 @@ pub async fn list(
         sites: scoped_sites(&user, params.site_id.as_deref())?,
         assessment_id: None,
         today: state.today(),
+        hidden_reasons: crate::api::mhpss::hidden_reasons(&state, &user),
     };
     let page = PageRequest::parse(params.page, params.per_page)?;
     let found = state.store.list_referrals(&filter, page).await?;
@@ -474,7 +479,11 @@ pub async fn list_for_assessment(
 ) -> ApiResult<Json<Vec<Referral>>> {
     user.require(Permission::ReferralRead)?;
     let assessment = visible_assessment(&state, &user, &id).await?;
-    let referrals = referrals_of(&state, &assessment).await?;
+    let referrals = referrals_of(&state, &assessment)
+        .await?
+        .into_iter()
+        .filter(|r| may_see_referral(&user.user, &state.reasons, r))
+        .collect();
     user.audit_read(
         &state,
         "referral.list",

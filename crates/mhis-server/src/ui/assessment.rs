@@ -99,6 +99,8 @@ struct AssessmentPage {
     signoff: SignoffView,
     referral_section: Option<ReferralSection>,
     id: String,
+    /// MHPSS flags and the screening link, for counsellors and clinicians.
+    mhpss: Option<crate::ui::mhpss::AssessmentPanel>,
 }
 
 /// A refusal to show next to the form that caused it.
@@ -456,6 +458,7 @@ async fn page(
             t.t(&format!("status-{}", a.status.as_str())),
         ),
     ];
+    let mhpss = crate::ui::mhpss::assessment_panel(state, &u, &a).await?;
     let referral_section = if u.user().can(Permission::ReferralRead) {
         let section =
             crate::ui::referrals::section(state, &u, &a, refused.referral.as_ref()).await?;
@@ -500,6 +503,7 @@ async fn page(
             signoff,
             referral_section,
             id: a.id.to_string(),
+            mhpss,
         },
     ))
 }

@@ -18,6 +18,9 @@
 //!   assessment page;
 //! - [`dashboard`] — indicator tiles, time-series and breakdown charts
 //!   ([`charts`], SVG rendered here), filters and CSV downloads;
+//! - [`mhpss`] — mental health and psychosocial support: the caseload, a
+//!   person's MHPSS record, screening forms and results, cases with their
+//!   sessions and closure, and the flag panel of the assessment page;
 //! - [`admin`] — sites, users and the audit trail;
 //! - [`verify`] — the public certificate verifier;
 //! - [`training`] — training needs, sessions, participants, attendance,
@@ -29,6 +32,7 @@ pub mod charts;
 pub mod dashboard;
 pub mod forms;
 pub mod i18n;
+pub mod mhpss;
 pub mod pages;
 pub mod referrals;
 pub mod session;
@@ -96,6 +100,17 @@ pub fn router() -> Router<AppState> {
             "/certificates/{id}/certificate.pdf",
             get(assessment::certificate_pdf),
         )
+        .route("/mhpss", get(mhpss::caseload))
+        .route("/migrants/{id}/mhpss", get(mhpss::record))
+        .route(
+            "/migrants/{id}/mhpss/screen",
+            get(mhpss::screen_form).post(mhpss::screen),
+        )
+        .route("/screenings/{id}", get(mhpss::screening))
+        .route("/screenings/{id}/referrals", post(mhpss::refer))
+        .route("/mhpss-cases/{id}", get(mhpss::case))
+        .route("/mhpss-cases/{id}/sessions", post(mhpss::add_session))
+        .route("/mhpss-cases/{id}/close", post(mhpss::close))
         .route("/admin/sites", get(admin::sites).post(admin::create_site))
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/audit", get(admin::audit))

@@ -721,6 +721,8 @@ struct MigrantPage {
     can_open: bool,
     groups: Vec<Group>,
     errors: Errors,
+    /// The user may read MHPSS records (a link to the person's).
+    mhpss: bool,
 }
 
 fn open_groups(
@@ -868,6 +870,7 @@ async fn migrant_page(
         details.push((t.t("field-preferred_language"), lang.as_str().to_owned()));
     }
     let can_open = u.user().can(Permission::AssessmentOpen);
+    let mhpss = u.user().can(Permission::MhpssRead);
     let groups = if can_open {
         let sites = user_sites(state, &u).await?;
         open_groups(state, &t, &sites, form, &errors)
@@ -890,6 +893,7 @@ async fn migrant_page(
             can_open,
             groups,
             errors,
+            mhpss,
         },
     ))
 }

@@ -158,6 +158,16 @@ impl<'a> Labels<'a> {
     }
 }
 
+/// Referrals as rows of a list, labelled in the page's language.
+pub async fn rows(
+    state: &AppState,
+    layout: &Layout,
+    referrals: &[Referral],
+) -> Result<Vec<ReferralRow>, PageError> {
+    let labels = Labels::load(state, layout).await?;
+    Ok(referrals.iter().map(|r| labels.row(r)).collect())
+}
+
 fn site_label(s: &Site) -> String {
     format!("{} — {}", s.code.as_str(), s.name)
 }
@@ -225,6 +235,7 @@ pub async fn list(
         sites: sites.clone(),
         assessment_id: None,
         today: state.today(),
+        hidden_reasons: crate::api::mhpss::hidden_reasons(&state, &u.current),
     };
     let mut tabs = Vec::new();
     for (k, id, v) in VIEWS {
@@ -696,6 +707,7 @@ pub async fn section(
         .await
         .or_page(&u.layout)?
         .iter()
+        .filter(|r| mhis_domain::mhpss::may_see_referral(u.user(), &state.reasons, r))
         .map(|r| labels.row(r))
         .collect();
     let can_refer = u.user().can(Permission::ReferralManage);

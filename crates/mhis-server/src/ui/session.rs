@@ -113,6 +113,8 @@ pub struct Nav {
     pub dashboard: bool,
     /// May read training data.
     pub training: bool,
+    /// May read MHPSS records (the caseload).
+    pub mhpss: bool,
 }
 
 /// What every page shares: the translator, the language switcher and the
@@ -229,6 +231,7 @@ impl FromRequestParts<AppState> for PageUser {
             referrals: user.can(Permission::ReferralRead),
             dashboard: user.can(Permission::AggregateRead),
             training: user.can(Permission::TrainingRead),
+            mhpss: user.can(Permission::MhpssRead),
         };
         let path = parts
             .uri

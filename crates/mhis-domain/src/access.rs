@@ -321,6 +321,10 @@ mod tests {
                 role == Role::Trainer,
                 "{role:?}"
             );
+        }
+    }
+
+    #[test]
     fn mhpss_records_are_for_counsellors_and_clinicians_only() {
         for role in Role::ALL {
             let expected = matches!(role, Role::Counsellor | Role::Clinician);

@@ -80,6 +80,7 @@ async fn search(state: &AppState, user: &CurrentUser, base: &Base, kind: As) -> 
             sites: scoped_sites(user, None)?,
             assessment_id: None,
             today: state.today(),
+            hidden_reasons: crate::api::mhpss::hidden_reasons(state, user),
         };
         let page = state.store.list_referrals(&filter, params.page).await?;
         (page.total, page.items)

@@ -35,11 +35,11 @@ use std::time::Duration;
 use uuid::Uuid;
 
 mod federation;
-mod indicators;
 mod import;
-mod vaccination;
-mod training;
+mod indicators;
 mod mhpss;
+mod training;
+mod vaccination;
 
 /// The advisory lock key that serialises audit appends ("mhis" in ASCII).
 const AUDIT_LOCK: i64 = 0x6d68_6973;

@@ -405,5 +405,5 @@ row_fn! {
 
 mod vaccination;
 pub use vaccination::{VACCINATION_COLUMNS, vaccination_from_row};
-pub mod training;
 pub mod mhpss;
+pub mod training;

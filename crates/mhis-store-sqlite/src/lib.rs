@@ -40,11 +40,11 @@ use std::time::Duration;
 use uuid::Uuid;
 
 mod federation;
-mod indicators;
 mod import;
-mod vaccination;
-mod training;
+mod indicators;
 mod mhpss;
+mod training;
+mod vaccination;
 
 /// The SQLite store.
 #[derive(Clone)]

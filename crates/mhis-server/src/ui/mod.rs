@@ -130,7 +130,11 @@ pub fn router() -> Router<AppState> {
 async fn not_found(headers: axum::http::HeaderMap) -> axum::response::Response {
     session::PageError {
         status: axum::http::StatusCode::NOT_FOUND,
-        layout: session::Layout::new(session::request_lang(&headers, None), "/", None),
+        layout: Box::new(session::Layout::new(
+            session::request_lang(&headers, None),
+            "/",
+            None,
+        )),
     }
     .into_response()
 }

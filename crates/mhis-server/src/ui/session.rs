@@ -193,7 +193,7 @@ impl PageUser {
     pub fn fail(&self, status: StatusCode) -> PageError {
         PageError {
             status,
-            layout: self.layout.clone(),
+            layout: Box::new(self.layout.clone()),
         }
     }
 }
@@ -255,8 +255,8 @@ impl FromRequestParts<AppState> for PageUser {
 pub struct PageError {
     /// The status.
     pub status: StatusCode,
-    /// The layout to render in.
-    pub layout: Layout,
+    /// The layout to render in (boxed: errors travel through every `?`).
+    pub layout: Box<Layout>,
 }
 
 #[derive(Template)]
@@ -296,7 +296,7 @@ impl<T, E: Into<ApiError>> OrPage<T> for Result<T, E> {
             let e: ApiError = e.into();
             PageError {
                 status: e.status,
-                layout: layout.clone(),
+                layout: Box::new(layout.clone()),
             }
         })
     }
